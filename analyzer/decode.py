@@ -62,7 +62,7 @@ class Message:
     __slots__ = ("capture", "frame", "ts_ns", "ip_offset", "src", "dst", "next_header",
                  "home_address_option", "hao_offset", "rt2_address", "rt2_offset",
                  "mh_offset", "upper_length", "mh", "fragment", "problems",
-                 "checksum", "auth_results", "mn_id")
+                 "checksum", "auth_results", "mn_id", "node_id")
 
     def __init__(self, capture, frame, ts_ns, ip_offset, src, dst):
         self.capture = capture
@@ -83,7 +83,8 @@ class Message:
         self.problems: List[Tuple[int, str]] = []
         self.checksum = None          # "valid", "invalid" or "unverified"
         self.auth_results: list = []
-        self.mn_id: Optional[str] = None
+        self.mn_id: Optional[str] = None     # the NAI the message carries
+        self.node_id: Optional[str] = None   # who the correlator decided sent or receives it
 
     # Addresses the RFC 4285 authenticator and the checksum are built from.
     @property

@@ -87,8 +87,11 @@ class _Buffer:
         self.consumed += self.pos
         parts = [rest]
         have = len(rest)
+        # read1: take what a pipe has now instead of blocking until CHUNK octets
+        # arrive, so `tcpdump -w - | mip6-audit -` sees each frame as it is written.
+        read = getattr(self.stream, "read1", self.stream.read)
         while have < want:
-            block = self.stream.read(max(CHUNK, want - have))
+            block = read(max(CHUNK, want - have))
             if not block:
                 break
             parts.append(block)

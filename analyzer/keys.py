@@ -232,7 +232,8 @@ def _parse_sa(section, entry, line, where, fail) -> SecurityAssociation:
         if isinstance(spi, bool) or not isinstance(spi, int) or not 0 <= spi < 2 ** 32:
             fail(where.key(line, "spi"), "spi must be an integer from 256 to 4294967295")
         if spi < schema.RESERVED_SPI_LIMIT:
-            fail(where.key(line, "spi"), "SPI %d is reserved (0-255, RFC 4285 §5.1); an MN-HA SA needs 256 or more" % spi)
+            fail(where.key(line, "spi"),
+                 "SPI %d is reserved (0-255, RFC 4285 §5.1); an MN-HA SA needs 256 or more" % spi)
     else:
         spi = entry.get("spi", schema.HMAC_SHA1_SPI)
         if isinstance(spi, bool) or not isinstance(spi, int) or not 0 <= spi < 2 ** 32:

@@ -102,4 +102,5 @@ def check_authenticator(msg: Message, option, keys: Optional[KeyStore]) -> AuthR
             return AuthResult(option, subtype, spi, VALID, "HMAC-SHA1 over SHA1 matches (%d octets compared)"
                               % len(received), computed, source)
         return AuthResult(option, subtype, spi, INVALID, "HMAC-SHA1 over SHA1 differs", computed, source)
-    return AuthResult(option, subtype, spi, UNSUPPORTED, "authentication subtype %d is not defined by RFC 4285" % subtype)
+    return AuthResult(option, subtype, spi, UNSUPPORTED,
+                      "authentication subtype %d is not defined by RFC 4285" % subtype)

@@ -17,8 +17,16 @@ from analyzer.decode import DLT_EN10MB
 from analyzer.findings import RULES
 from analyzer.keys import parse_document
 from analyzer.pipeline import AuditOptions, audit
-from analyzer.samplegen.packets import (Auth, Damage, MobilityMessage, Option, RawOption, ethernet, fragments,
-                                        ipv6_packet)
+from analyzer.samplegen.packets import (
+    Auth,
+    Damage,
+    MobilityMessage,
+    Option,
+    RawOption,
+    ethernet,
+    fragments,
+    ipv6_packet,
+)
 
 T0 = 1_700_000_000.0
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")

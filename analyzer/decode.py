@@ -167,6 +167,11 @@ def _walk_chain(capture, number, ts_ns, data, ip, next_header) -> Optional[Messa
         if next_header == FRAGMENT:
             frag_field = (data[offset + 2] << 8) | data[offset + 3]
             inner = data[offset]
+            if frag_field & 0xFFF9 == 0:
+                # Offset 0 and M clear: an atomic fragment (RFC 6946) is a whole packet.
+                next_header = inner
+                offset += 8
+                continue
             if inner not in MH_NUMBERS:
                 return None
             msg.next_header = inner

@@ -54,8 +54,10 @@ def check_checksum(msg: Message) -> str:
     mh = msg.mh
     if mh.checksum is None or msg.upper_length is None or len(mh.raw) < msg.upper_length:
         return "unverified"
+    # The pseudo-header says 135 even when the IPv6 header used the old number 62
+    # (RFC 6275 §6.1.1; protocol notes).
     expected = crypto.mh_checksum(msg.home_address_option or msg.src, msg.rt2_address or msg.dst,
-                                  msg.next_header, mh.raw[:msg.upper_length])
+                                  schema.MH_NEXT_HEADER, mh.raw[:msg.upper_length])
     return VALID if expected == mh.checksum else INVALID
 
 

@@ -146,17 +146,18 @@ def load(path: str) -> Tuple[KeyStore, List[str]]:
     except UnicodeDecodeError as exc:
         raise KeyfileError("%s: not UTF-8 text (octet %d)" % (path, exc.start)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise KeyfileError("%s: %s" % (path, _toml_message(exc))) from None
+        raise KeyfileError(_toml_message(path, exc)) from None
     return parse_document(document, path, text), warnings
 
 
-def _toml_message(exc: Exception) -> str:
+def _toml_message(path: str, exc: Exception) -> str:
+    """'file:line: reason', the form every other keyfile error takes."""
     message = str(exc)
     found = re.search(r"\(at line (\d+), column (\d+)\)", message)
     if found:
         reason = message[:found.start()].strip()
-        return "line %s, column %s: TOML syntax error: %s" % (found.group(1), found.group(2), reason)
-    return "TOML syntax error: %s" % message
+        return "%s:%s: TOML syntax error: %s (column %s)" % (path, found.group(1), reason, found.group(2))
+    return "%s: TOML syntax error: %s" % (path, message)
 
 
 def parse_document(document: dict, path: str = "<keyfile>", text: str = "") -> KeyStore:

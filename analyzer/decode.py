@@ -10,6 +10,7 @@ Header with the schema-driven parser.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import List, Optional, Tuple
 
@@ -47,8 +48,14 @@ UPPER_LAYER_NOT_MH = frozenset(range(256)) - {HOP_BY_HOP, ROUTING, FRAGMENT, AUT
                                               DEST_OPTS, *MH_NUMBERS}
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _ipv6_text(raw: bytes) -> str:
+    return str(ipaddress.IPv6Address(raw))
+
+
 def format_address(raw: Optional[bytes]) -> Optional[str]:
-    return None if raw is None else str(ipaddress.IPv6Address(raw))
+    # Cached: the same few addresses per mobile node recur in every message.
+    return None if raw is None else _ipv6_text(raw)
 
 
 class Message:

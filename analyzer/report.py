@@ -61,12 +61,21 @@ def status_name(mh, status: int) -> str:
     return ""
 
 
+def _json_dumps():
+    """orjson when installed (several times faster on long captures), else the standard library."""
+    try:
+        import orjson
+    except ImportError:
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    return lambda record: orjson.dumps(record).decode()
+
+
 class JsonlReporter:
     def __init__(self, out: TextIO, mn_filter: Optional[str] = None):
         self.out = out
         self.iso = _IsoClock()
         self.mn_filter = mn_filter
-        self._dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        self._dumps = _json_dumps()
 
     def event(self, kind: str, payload) -> None:
         if kind == "message":

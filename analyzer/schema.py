@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping, Optional, Tuple
 
 REST = "rest"
@@ -37,7 +38,7 @@ class Field:
     # For flag words: (mask, letter, description) in wire order.
     flags: Tuple[Tuple[int, str, str], ...] = ()
 
-    @property
+    @cached_property
     def size(self) -> Optional[int]:
         return None if self.fmt == REST else struct.calcsize("!" + self.fmt)
 
@@ -50,7 +51,7 @@ class MessageType:
     rfc: str
     fields: Tuple[Field, ...] = ()
 
-    @property
+    @cached_property
     def options_offset(self) -> int:
         """Octet where mobility options start, counted from the MH start."""
         return MH_FIXED_SIZE + sum(f.size for f in self.fields)
@@ -68,20 +69,20 @@ class OptionType:
     # Smallest valid Option Length when a variable tail follows the fixed part.
     min_length: Optional[int] = None
 
-    @property
+    @cached_property
     def fixed_size(self) -> int:
         return sum(f.size for f in self.fields if f.size is not None)
 
-    @property
+    @cached_property
     def has_rest(self) -> bool:
         return bool(self.fields) and self.fields[-1].fmt == REST
 
-    @property
+    @cached_property
     def exact_length(self) -> Optional[int]:
         """The only valid Option Length, or None when a tail makes it vary."""
         return None if self.has_rest else self.fixed_size
 
-    @property
+    @cached_property
     def minimum_length(self) -> int:
         return self.min_length if self.min_length is not None else self.fixed_size
 

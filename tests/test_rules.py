@@ -24,7 +24,7 @@ from analyzer.samplegen.packets import (
     Option,
     RawOption,
     ethernet,
-    fragments,
+    fragmented_packets,
     ipv6_packet,
 )
 
@@ -194,9 +194,7 @@ def capture_truncated_near():
 def fragmented():
     s = Story()
     s.send_bu(0, 1)
-    at_home = s.bu(1, 2)   # sent from home: no Home Address option ahead of the Fragment header
-    at_home.home_address_option, at_home.src = None, HOA
-    first, second = fragments(ipv6_packet(at_home), 48, 7)
+    first, second = fragmented_packets(s.bu(1, 2), 24, 7)
     return s, [s.add(1, first), s.add(1, second)]   # each fragment is reported
 
 

@@ -1035,10 +1035,6 @@ local function add_options(tree, tvb, mh, captured)
                 item:add(hf.option_data, tvb:range(data_start, option.length))
             end
         end
-        if option.problem then
-            item:add_tvb_expert_info(ef.malformed, tvb:range(option.offset, option.size),
-                                     format("%s at octet %d: %s", spec.name, option.offset, option.problem))
-        end
         if option.misaligned then
             item:add_proto_expert_info(ef.misaligned, format("%s at octet %d breaks its %dn+%d alignment",
                                                               spec.name, option.offset, spec.align[1], spec.align[2]))
@@ -1069,7 +1065,10 @@ function mip6audit.dissector(tvb, pinfo, root)
     tree:append_text(", " .. summary)
 
     for _, field in ipairs(HEADER_FIELDS) do
-        add_field(tree, tvb, field, field.offset, field.size, captured)
+        -- Like the analyzer, a header cut short inside its fixed part only yields its type.
+        if captured >= MH_FIXED_SIZE or field.name == "mh_type" then
+            add_field(tree, tvb, field, field.offset, field.size, captured)
+        end
     end
     local ip = enclosing_ipv6(tvb)
     local checksum_state, computed, why = check_checksum(mh, raw, upper_length, ip)

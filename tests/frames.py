@@ -350,3 +350,65 @@ def signed_ba(*, seq: int = 7, status: int = 0, timestamp: int = 0xE8763A0080000
     mh = bytes(MIP6MH_BA(cksum=0, status=status, flags=0x4, seq=seq, mhtime=100, options=options))
     mh = sign(mh, care_of, home, **keys)
     return ipv6_with_mh(mh, HOME_AGENT, care_of, rt2=home)
+
+
+def gallery() -> list[tuple[int, bytes]]:
+    """(linktype, frame) for every MH type and every schema option, over every link layer.
+
+    Messages rotate through the link layers so one pcapng exercises them all;
+    the signed BU/BA pairs carry HAO, type 2 routing header, MN-ID, replay
+    protection and both authenticators.
+    """
+    from scapy.layers.inet6 import (  # local: only the gallery needs the rest of the zoo
+        MIP6MH_BE,
+        MIP6MH_BRR,
+        MIP6MH_CoT,
+        MIP6MH_CoTI,
+        MIP6MH_Generic,
+        MIP6MH_HoT,
+        MIP6MH_HoTI,
+        MIP6OptAltCoA,
+        MIP6OptBindingAuthData,
+        MIP6OptBRAdvice,
+        MIP6OptNonceIndices,
+        MIP6OptUnknown,
+    )
+    cookie, token = bytes.fromhex("0102030405060708"), bytes.fromhex("8877665544332211")
+    plain = [
+        MIP6MH_BRR(cksum=0),
+        MIP6MH_HoTI(cksum=0, cookie=cookie),
+        MIP6MH_CoTI(cksum=0, cookie=cookie),
+        MIP6MH_HoT(cksum=0, index=513, cookie=cookie, token=token),
+        MIP6MH_CoT(cksum=0, index=514, cookie=cookie, token=token),
+        MIP6MH_BE(cksum=0, status=2, ha=HOME_ADDRESS),
+        MIP6MH_BU(cksum=0, seq=65535, flags="AHLKMRP", mhtime=65535,
+                  options=[MIP6OptAltCoA(acoa=ALT_CARE_OF), MIP6OptNonceIndices(olen=4, hni=7, coni=8),
+                           MIP6OptBindingAuthData(olen=12, authenticator=0x0102030405060708090A0B0C),
+                           MIP6OptUnknown(otype=60, odata=b"\x01\x02\x03")]),
+        MIP6MH_BA(cksum=0, status=1, flags="KRP", seq=65535, mhtime=1,
+                  options=[MIP6OptBRAdvice(rinter=600), Pad1(), PadN(optdata=b"\0" * 3)]),
+        MIP6MH_Generic(mhtype=42, cksum=0, msg=b"\xaa" * 10),
+    ]
+    packets = [ipv6_with_mh(bytes(mh), CARE_OF, HOME_AGENT).ip6 for mh in plain]
+    packets += [
+        signed_bu(mn_aaa=True).ip6,
+        signed_ba(status=0).ip6,
+        signed_bu(seq=8, alt_coa=ALT_CARE_OF, mn_aaa=True, mn_aaa_len=12).ip6,
+        signed_ba(seq=8, status=144).ip6,
+        signed_ba(seq=8, status=145).ip6,
+        signed_ba(seq=8, status=146).ip6,
+        ipv6_with_mh(bytes(MIP6MH_BU(cksum=0, seq=9)), CARE_OF, HOME_AGENT, hop_by_hop=True,
+                     home_address=HOME_ADDRESS, hao_padding="pad1").ip6,
+    ]
+    layers = list(LINK_LAYERS.values())
+    return [(layers[i % len(layers)][0], layers[i % len(layers)][1](ip6)) for i, ip6 in enumerate(packets)]
+
+
+def gallery_pcapng() -> bytes:
+    """The gallery as one pcapng: an interface per link type, each with its own clock."""
+    frames = gallery()
+    linktypes = sorted({linktype for linktype, _ in frames})
+    interfaces = [Interface(lt, tsresol=(6, 9, 0x80 | 20)[i % 3]) for i, lt in enumerate(linktypes)]
+    records = [Record(1_700_000_000_000_000_000 + i * 250_000_000, data, linktypes.index(lt))
+               for i, (lt, data) in enumerate(frames)]
+    return pcapng_section(interfaces, records)

@@ -265,7 +265,12 @@ def run_tshark(capture: str, lua: str, keys_path: Optional[str], tshark: Optiona
         for packet in capture_reader:
             yield int(packet.number), packet
     finally:
-        capture_reader.close()
+        try:
+            capture_reader.close()
+        finally:
+            # pyshark 0.6 closes again from __del__ and re-raises tshark's exit
+            # status (2 for a capture cut short); the first report is enough.
+            capture_reader._running_processes.clear()
 
 
 def _lua_errors(packet) -> List[str]:

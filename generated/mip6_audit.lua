@@ -838,6 +838,9 @@ local EXTENSION_HEADERS = { [HOP_BY_HOP] = true, [ROUTING] = true, [AUTH_HEADER]
 local function walk_chain(raw, ip, target)
     if #raw < ip + 40 or floor(byte(raw, ip + 1) / 16) ~= 6 then return nil end
     local found = { src = raw:sub(ip + 9, ip + 24), dst = raw:sub(ip + 25, ip + 40) }
+    -- Where the IPv6 payload length says the packet ends (0: jumbogram, the frame's end).
+    local payload_length = uint_at(raw, ip + 4, 2)
+    found.payload_end = payload_length > 0 and ip + 40 + payload_length or #raw
     local next_header = byte(raw, ip + 7)
     local offset = ip + 40
     while offset < target do
@@ -1057,8 +1060,11 @@ local builtin_mipv6 = ip_proto_table:get_dissector(135)
 
 function mip6audit.dissector(tvb, pinfo, root)
     local captured = tvb:len()
-    local upper_length = tvb:reported_len()
     local raw = captured > 0 and tvb:raw(0, captured) or ""
+    local ip = enclosing_ipv6(tvb)
+    -- The upper-layer length the IPv6 payload length promises, as the analyzer
+    -- takes it; Wireshark clips its own to the frame when the two disagree.
+    local upper_length = ip and ip.payload_end - tvb:offset() or tvb:reported_len()
     local tree = root:add(mip6audit, tvb:range(0, captured))
     local mh = parse_mobility_header(raw)
     local summary = describe(mh)
@@ -1070,7 +1076,6 @@ function mip6audit.dissector(tvb, pinfo, root)
             add_field(tree, tvb, field, field.offset, field.size, captured)
         end
     end
-    local ip = enclosing_ipv6(tvb)
     local checksum_state, computed, why = check_checksum(mh, raw, upper_length, ip)
     if mh.checksum ~= nil then
         local range = tvb:range(CHECKSUM_OFFSET, 2)
@@ -1088,7 +1093,7 @@ function mip6audit.dissector(tvb, pinfo, root)
 
     local spec = mh.spec
     local body = tree
-    if spec and mh.values then
+    if spec and mh.declared_length and mh.values then
         body = tree:add(spec.hf, tvb:range(MH_FIXED_SIZE, math.max(mh.data_end, MH_FIXED_SIZE) - MH_FIXED_SIZE))
         for _, field in ipairs(spec.fields) do
             add_field(body, tvb, field, field.offset, field.size, captured)

@@ -87,10 +87,12 @@ def stream_frames(script: StreamScript, mns: int, total: int, fault_rate: float)
             yield item
         last_t = script.t = t
         mn = nodes[index]
-        if action == "bu":
-            if rng.random() < 0.5:
+        if action in ("bu", "retry"):
+            if action == "bu" and rng.random() < 0.5:
                 network[index] = rng.randrange(1, VISITED_NETWORKS + 1)
-            fault = rng.choice((REPLAY, FORGERY, CLOCK_JUMP)) if rng.random() < fault_rate else None
+            fault = None
+            if action == "bu" and rng.random() < fault_rate:
+                fault = rng.choice((REPLAY, FORGERY, CLOCK_JUMP))
             if fault == CLOCK_JUMP:
                 mn.clock.set(t, mn.clock.now_us(t) + rng.choice((-1, 1)) * rng.randrange(20, 120) * US)
             bu = mn.binding_update(script.care_of(network[index], mn))
@@ -100,7 +102,7 @@ def stream_frames(script: StreamScript, mns: int, total: int, fault_rate: float)
             if fault == CLOCK_JUMP:
                 mn.adjust_clock(script.last_ba)
                 tie += 1
-                heapq.heappush(agenda, (t + US // 2, tie, index, "bu"))
+                heapq.heappush(agenda, (t + US // 2, tie, index, "retry"))
                 continue
             if fault == REPLAY:
                 tie += 1

@@ -181,9 +181,15 @@ class HomeAgent:
             return auth.spi == schema.HMAC_SHA1_SPI and mn.aaa_key is not None and auth.key == mn.aaa_key
         return False
 
-    def status_for(self, bu: MobilityMessage, mn: MobileNode) -> int:
-        """The status RFC 4285 §5.1.1 and §6 (and RFC 6275 §9.5.1) prescribe."""
-        if not bu.auths or not all(self.authentic(a, mn) for a in bu.auths):
+    def status_for(self, bu: MobilityMessage, mn: MobileNode) -> Optional[int]:
+        """The status RFC 4285 §5.1.1 and §6 (and RFC 6275 §9.5.1) prescribe; None: drop silently."""
+        subtypes = [a.subtype for a in bu.auths]
+        if not subtypes:
+            return None   # §5: no authentication option although an SA exists
+        if schema.AUTH_SUBTYPE_MN_HA in subtypes and schema.AUTH_SUBTYPE_MN_AAA in subtypes and \
+                subtypes.index(schema.AUTH_SUBTYPE_MN_HA) > subtypes.index(schema.AUTH_SUBTYPE_MN_AAA):
+            return None   # §5: MN-HA after MN-AAA, "the HA MUST discard the message"
+        if not all(self.authentic(a, mn) for a in bu.auths):
             return schema.STATUS_AUTH_FAIL
         policy = self.script.policy
         timestamp = bu.timestamp
@@ -203,13 +209,16 @@ class HomeAgent:
 
     def answer(self, bu: MobilityMessage, *, delay: float = 0.0042, status: Optional[int] = None,
                echo: Optional[int] = None, mesg_id: bool = True, auth: bool = True, aaa_in_ba: bool = False,
-               label: str = "") -> int:
-        """Send the BA for ``bu``: correct unless a keyword overrides part of it."""
+               label: str = "") -> Optional[int]:
+        """Send the BA for ``bu``: correct unless a keyword overrides part of it.
+        None when the home agent rightly drops the BU without an answer."""
         script = self.script
-        script.wait(delay)
         mn = self.node_for(bu)
-        correct = self.status_for(bu, mn)
-        status = correct if status is None else status
+        if status is None:
+            status = self.status_for(bu, mn)
+            if status is None:
+                return None
+        script.wait(delay)
         seq = bu.fields["seq"]
         if status == STATUS_SEQ_OUT_OF_WINDOW:
             seq = self.accepted_seq[mn.nai]   # RFC 6275 §9.5.1: the last accepted sequence number

@@ -165,7 +165,10 @@ def tour(s: Script) -> None:
           "one sends from a second interface (Alternate Care-of Address), one returns home. Nothing is wrong.",
           background=120)
 def clean(s: Script) -> None:
-    nodes = [s.mobile_node(clock=Clock(s.rng.uniform(-2.5, 2.5), s.rng.uniform(-40, 40))) for _ in range(4)]
+    # NAIs of different lengths shift the options, so some BUs end with padding after MN-HA.
+    nodes = [s.mobile_node(nai="%s@clean.example.net" % person,
+                           clock=Clock(s.rng.uniform(-2.5, 2.5), s.rng.uniform(-40, 40)))
+             for person in ("alice", "bob", "carol", "dave")]
     roam(s, nodes, rounds=6)
     mn = nodes[1]
     s.wait(3)
@@ -173,11 +176,11 @@ def clean(s: Script) -> None:
     options = [mn.nai_option(), Option(schema.OPT_ALTERNATE_COA, {"address": s.care_of(2, mn)}),
                mn.replay_option(), mn.mn_ha()]
     mn.register(second_interface, options=options,
-                label="BU from mn2 sent from %s, binding %s (Alternate Care-of Address)"
+                label="BU from bob sent from %s, binding %s (Alternate Care-of Address)"
                 % (show(second_interface), show(s.care_of(2, mn))))
     roam(s, nodes[2:], rounds=2)
     s.wait(4)
-    nodes[0].register(None, lifetime=0, label="BU from mn1 on its home link: deregistration")
+    nodes[0].register(None, lifetime=0, label="BU from alice on her home link: deregistration")
 
 
 @scenario("aaa-bootstrap", "Two MNs bootstrap through AAA: the first BU carries only MN-AAA (20 and 12 octets), "
@@ -426,7 +429,7 @@ def auth_order(s: Script) -> None:
     odd(mn1, [mn1.nai_option(), mn1.mn_ha(), mn1.replay_option()],
         "BU from mn1: MN-HA is not last, the timestamp after it is unauthenticated", "AUTH_ORDER")
     odd(mn2, [mn2.nai_option(), mn2.replay_option(), mn2.mn_aaa(), mn2.mn_ha()],
-        "BU from mn2: MN-HA after MN-AAA", "AUTH_ORDER")
+        "BU from mn2: MN-HA after MN-AAA; the home agent must drop it (§5)", "AUTH_ORDER")
     odd(mn3, [mn3.nai_option(), mn3.replay_option(), mn3.mn_ha(), mn3.mn_ha()],
         "BU from mn3: two MN-HA options", "AUTH_ORDER")
     odd(mn4, [mn4.nai_option(), mn4.replay_option(), mn4.mn_ha()],
@@ -434,7 +437,8 @@ def auth_order(s: Script) -> None:
     odd(mn5, [mn5.replay_option(), mn5.mn_ha()], "BU from mn5: no Mobile Node Identifier option", "MNID_MISSING")
     odd(mn6, [mn6.nai_option(), mn6.replay_option(), Auth(schema.AUTH_SUBTYPE_MN_AAA, 5, mn6.aaa_key)],
         "BU from mn6: MN-AAA with SPI 5, which names no algorithm we can check; 146", "AUTH_UNSUPPORTED")
-    odd(mn7, [mn7.nai_option(), mn7.replay_option()], "BU from mn7: no authentication option; 146", "AUTH_MISSING")
+    odd(mn7, [mn7.nai_option(), mn7.replay_option()],
+        "BU from mn7: no authentication option; the home agent drops it (§5)", "AUTH_MISSING")
     roam(s, [mn1, mn2, mn3, mn4, mn5], rounds=1)
 
 

@@ -72,6 +72,20 @@ def test_same_seed_same_bytes_other_seed_other_bytes():
     assert output.capture_bytes(scenarios.generate("tour", 8), "pcapng") != first
 
 
+def test_start_time_moves_the_whole_story(run_cli, tmp_path):
+    made = run_cli("samples", "--scenario", "tour", "--start", "2025-01-31T12:00:00Z", "--out", tmp_path)
+    assert made.code == 0
+    with open(tmp_path / "tour.pcapng", "rb") as handle:
+        frames = list(read_frames(handle))
+    shift = (1738324800 - 1715677200) * 10 ** 9
+    assert [f.ts_ns - shift for f in frames] == [f.ts_us * 1000 for f in scenarios.generate("tour").frames]
+    audit = run_cli(tmp_path / "tour.pcapng", "--keys", tmp_path / "tour.keys.toml", "--format", "jsonl")
+    assert {(f["code"], f["pcap_cnt"]) for f in audit.findings()} == set(scenarios.generate("tour").expected)
+    with pytest.raises(SystemExit) as bad:
+        run_cli("samples", "--start", "yesterday")
+    assert bad.value.code == 2
+
+
 @pytest.mark.parametrize("name,fmt", SAMPLE_FILES)
 def test_analyzer_reports_the_documented_findings_and_nothing_else(run_cli, name, fmt):
     capture = scenarios.generate(name)

@@ -19,7 +19,7 @@ import os
 from typing import Iterable, List, Tuple
 
 from . import output, traffic
-from .nodes import US, Clock, Script
+from .nodes import EPOCH_US, US, Clock, Script
 from .scenarios import forged_mn_ha, keyfile_text
 
 NAME = "bulk"
@@ -37,8 +37,8 @@ REPLAY, FORGERY, CLOCK_JUMP = "replay", "forgery", "clock jump"
 class StreamScript(Script):
     """A Script whose frames go to a reorder heap instead of a list."""
 
-    def __init__(self, seed: int):
-        super().__init__(NAME, seed)
+    def __init__(self, seed: int, start_us: int = EPOCH_US):
+        super().__init__(NAME, seed, start_us=start_us)
         self.pending: List[Tuple[int, int, bytes]] = []
         self.counter = 0
         self.signalling = 0
@@ -139,10 +139,11 @@ def file_stem(mns: int, total: int, seed: int) -> str:
     return "bulk-%dmn-%dframes%s" % (mns, total, "" if seed == 1 else "-seed%d" % seed)
 
 
-def write(directory: str, formats: Iterable[str], *, mns: int, frames: int, fault_rate: float, seed: int) -> List[str]:
+def write(directory: str, formats: Iterable[str], *, mns: int, frames: int, fault_rate: float, seed: int,
+          start_us: int = EPOCH_US) -> List[str]:
     """Stream the capture to every format at once; write the keyfile; return the paths."""
     stem = os.path.join(directory, file_stem(mns, frames, seed))
-    script = StreamScript(seed)
+    script = StreamScript(seed, start_us)
     handles = [open("%s.%s" % (stem, fmt), "wb") for fmt in formats]
     try:
         writers = [output.CaptureWriter(handle, fmt) for handle, fmt in zip(handles, formats)]

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
 import sys
 
-from . import bulk, output, scenarios
+from . import bulk, nodes, output, scenarios
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -22,6 +24,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scenario", action="append", metavar="NAME",
                         help="a scenario to generate (repeatable; default: all but bulk, plus README.md)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1); same seed, same bytes")
+    parser.add_argument("--start", type=start_time, default=None, metavar="ISO8601",
+                        help="capture start time, e.g. 2025-01-31T12:00:00Z (default %s, fixed so output "
+                             "never depends on today)" % nodes.EPOCH_TEXT)
     parser.add_argument("--format", choices=("pcap", "pcapng", "both"), default="both",
                         help="capture file format (default both, where the scenario offers it)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
@@ -32,7 +37,20 @@ def add_arguments(parser) -> None:
                        help="share of exchanges with a replay, forgery or clock fault (default %(default)s)")
 
 
+def start_time(text: str) -> int:
+    """An ISO 8601 time (UTC unless it says otherwise) as Unix microseconds."""
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an ISO 8601 time: %r" % text) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    return (when - epoch) // datetime.timedelta(microseconds=1)
+
+
 def run(args) -> int:
+    start_us = nodes.EPOCH_US if args.start is None else args.start
     if args.list:
         for spec in scenarios.SCENARIOS.values():
             print("%-17s %s" % (spec.name, spec.title))
@@ -56,10 +74,10 @@ def run(args) -> int:
                 print("mip6-audit samples: error: bulk needs --mns >= 1 and --frames >= 3 x --mns", file=sys.stderr)
                 return EXIT_USAGE
             for path in bulk.write(args.out, formats, mns=args.mns, frames=args.frames,
-                                   fault_rate=args.faults, seed=args.seed):
+                                   fault_rate=args.faults, seed=args.seed, start_us=start_us):
                 print(path)
             continue
-        capture = scenarios.generate(name, args.seed)
+        capture = scenarios.generate(name, args.seed, start_us)
         captures.append(capture)
         for path in output.write_scenario(capture, args.out, formats):
             print(path)

@@ -22,6 +22,7 @@ from .packets import Auth, Damage, MobilityMessage, Option
 US = 1_000_000
 # 2024-05-14T09:00:00Z: every scenario starts here, so output never depends on today's date.
 EPOCH_US = 1715677200 * US
+EPOCH_TEXT = "2024-05-14T09:00:00Z"
 FLAG_A = 0x8000   # BU Acknowledge
 FLAG_H = 0x4000   # BU Home Registration
 STATUS_ACCEPTED = 0
@@ -63,9 +64,11 @@ class Clock:
     def __init__(self, offset: float = 0.0, drift_ppm: float = 0.0):
         self.offset_us = round(offset * US)
         self.drift_ppm = drift_ppm
-        self.anchor_us = EPOCH_US
+        self.anchor_us: Optional[int] = None   # drift counts from the first reading
 
     def now_us(self, t_us: int) -> int:
+        if self.anchor_us is None:
+            self.anchor_us = t_us
         return t_us + self.offset_us + round((t_us - self.anchor_us) * self.drift_ppm / US)
 
     def skew(self, t_us: int) -> float:
@@ -251,10 +254,10 @@ class HomeAgent:
 class Script:
     """Collects the frames and expectations of one scenario as it is told."""
 
-    def __init__(self, name: str, seed: int, policy: Optional[Policy] = None):
+    def __init__(self, name: str, seed: int, policy: Optional[Policy] = None, start_us: int = EPOCH_US):
         self.name = name
         self.rng = random.Random("%s/%d" % (name, seed))
-        self.t = EPOCH_US
+        self.t = start_us
         self.policy = policy or Policy()
         self.frames: List[Frame] = []
         self.expected: List[Tuple[str, int]] = []

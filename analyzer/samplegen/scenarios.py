@@ -18,7 +18,22 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import schema
 from . import packets, traffic
-from .nodes import HA_MAC, ROUTER_MAC, US, Auth, Clock, Damage, Frame, MobileNode, Option, Policy, Script, address, show
+from .nodes import (
+    EPOCH_US,
+    HA_MAC,
+    ROUTER_MAC,
+    US,
+    Auth,
+    Clock,
+    Damage,
+    Frame,
+    MobileNode,
+    Option,
+    Policy,
+    Script,
+    address,
+    show,
+)
 
 ATTACKER = address("2001:db8:bad::66")
 FUZZER = address("2001:db8:f022::1")
@@ -62,9 +77,9 @@ def scenario(name: str, title: str, *, policy: Optional[Policy] = None, backgrou
     return register
 
 
-def generate(name: str, seed: int = 1) -> Capture:
+def generate(name: str, seed: int = 1, start_us: int = EPOCH_US) -> Capture:
     spec = SCENARIOS[name]
-    script = Script(name, seed, spec.policy)
+    script = Script(name, seed, spec.policy, start_us)
     spec.build(script)
     frames = list(script.frames)
     if spec.background:

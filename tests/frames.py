@@ -128,8 +128,15 @@ def pcap(records: Iterable[Record], linktype: int, nanoseconds: bool = False,
          big_endian: bool = False, snaplen: int = 262144) -> bytes:
     """A classic pcap file, written by scapy's PcapWriter."""
     out = io.BytesIO()
+    write_pcap(out, records, linktype, nanoseconds, big_endian, snaplen)
+    return out.getvalue()
+
+
+def write_pcap(out, records: Iterable[Record], linktype: int, nanoseconds: bool = False,
+               big_endian: bool = False, snaplen: int = 262144) -> None:
+    """Stream a classic pcap to ``out`` (records may be a generator of any length)."""
     writer = PcapWriter(out, linktype=linktype, nano=nanoseconds, endianness=">" if big_endian else "<",
-                        snaplen=snaplen, sync=True)
+                        snaplen=snaplen, sync=False)
     writer.linktype = linktype  # scapy treats linktype 0 (DLT_NULL) as "guess"
     writer.write_header(None)
     tick = 1 if nanoseconds else 1000
@@ -137,7 +144,6 @@ def pcap(records: Iterable[Record], linktype: int, nanoseconds: bool = False,
         sec, rest = divmod(rec.ts_ns, 1_000_000_000)
         writer.write_packet(rec.data, sec=sec, usec=rest // tick,
                             wirelen=rec.orig_len if rec.orig_len is not None else len(rec.data))
-    return out.getvalue()
 
 
 @dataclass

@@ -4,12 +4,15 @@ Frames are built by tests/frames.py on scapy; offsets in the expectations are
 the builder's, counted from the first octet of the frame.
 """
 
+import tracemalloc
+
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, PadN
 from scapy.layers.l2 import ARP, Ether
 
-from analyzer import decode
+from analyzer import decode, verify
+from analyzer.capture import read_frames
 from tests import frames as F
 
 
@@ -166,3 +169,36 @@ def test_brr_on_sll2_with_vlan_free_ethertype():
     built = F.ipv6_with_mh(bytes(MIP6MH_BRR(cksum=0)), F.HOME_AGENT, F.HOME_ADDRESS)
     msg = _decode(F.LINKTYPE_LINUX_SLL2, F.linux_sll2(built.ip6))
     assert msg.mh.abbrev == "BRR" and msg.mh_offset == 20 + 40
+
+
+def _peak_bytes_decoding(path) -> int:
+    """tracemalloc peak while every frame of ``path`` goes through read_frames, decode and verify."""
+    tracemalloc.start()
+    try:
+        with open(path, "rb") as stream:
+            for frame in read_frames(stream, path.name):
+                msg = decode.decode_frame(path.name, frame.number, frame.ts_ns, frame.linktype, frame.data)
+                verify.verify_message(msg, None)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_decode_path_memory_stays_flat(tmp_path):
+    """8x the frames must not need more memory: nothing accumulates per frame."""
+    # The Ethernet trailer makes frames big (cheap to decode, ~1.4 kB each), so even the
+    # small capture (~2.8 MB) spans several of the reader's 1 MiB chunks.
+    frame = F.ethernet(F.signed_bu(mn_aaa=True).ip6, trailer=b"\0" * 1200)
+    small_count = 2_000
+    peaks = {}
+    for count in (small_count, 8 * small_count):
+        path = tmp_path / ("%d.pcap" % count)
+        with open(path, "wb") as out:
+            F.write_pcap(out, (F.Record(i * 1000, frame) for i in range(count)), F.LINKTYPE_ETHERNET)
+        peaks[count] = _peak_bytes_decoding(path)
+        path.unlink()
+    small, large = peaks[small_count], peaks[8 * small_count]
+    print("decode path peak: %d frames %d bytes, %d frames %d bytes" % (small_count, small, 8 * small_count, large))
+    assert large < small * 1.25 + 256 * 1024, "peak %d bytes for %d frames vs %d for %d" % (
+        large, 8 * small_count, small, small_count)

@@ -106,17 +106,17 @@ class _Locator:
 
     def __init__(self, text: str):
         self.lines = text.splitlines()
+        self._headers: dict = {}   # (name, array?) -> header line numbers; one scan, not one per entry
 
     def table(self, name: str, index: Optional[int] = None) -> int:
-        pattern = re.compile(r"^\s*\[\[\s*%s\s*\]\]" % re.escape(name) if index is not None
-                             else r"^\s*\[\s*%s\s*\]" % re.escape(name))
-        seen = -1
-        for number, line in enumerate(self.lines, 1):
-            if pattern.match(line):
-                seen += 1
-                if index is None or seen == index:
-                    return number
-        return 1
+        found = self._headers.get((name, index is not None))
+        if found is None:
+            pattern = re.compile(r"^\s*\[\[\s*%s\s*\]\]" % re.escape(name) if index is not None
+                                 else r"^\s*\[\s*%s\s*\]" % re.escape(name))
+            found = self._headers[name, index is not None] = [
+                number for number, line in enumerate(self.lines, 1) if pattern.match(line)]
+        position = 0 if index is None else index
+        return found[position] if position < len(found) else 1
 
     def key(self, table_line: int, key: str) -> int:
         pattern = re.compile(r"^\s*%s\s*=" % re.escape(key))

@@ -116,7 +116,17 @@ class _Locator:
             found = self._headers[name, index is not None] = [
                 number for number, line in enumerate(self.lines, 1) if pattern.match(line)]
         position = 0 if index is None else index
-        return found[position] if position < len(found) else 1
+        if position < len(found):
+            return found[position]
+        return self._assignment(name)
+
+    def _assignment(self, name: str) -> int:
+        """Where a table written inline (`mn_ha = [{...}]`) starts, else line 1."""
+        if (name, "=") not in self._headers:
+            pattern = re.compile(r"^\s*%s\s*=" % re.escape(name))
+            self._headers[name, "="] = next(
+                (number for number, line in enumerate(self.lines, 1) if pattern.match(line)), 1)
+        return self._headers[name, "="]
 
     def key(self, table_line: int, key: str) -> int:
         pattern = re.compile(r"^\s*%s\s*=" % re.escape(key))

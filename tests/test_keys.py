@@ -100,6 +100,7 @@ BAD = {
     "duplicate-nai": ('[[mn_aaa]]\nnai = "a@b"\nkey = "%s"\n[[mn_aaa]]\nkey = "%s"\nnai = "a@b"\n'
                       % (AAA_KEY, AAA_KEY), 6, "duplicate"),
     "per-sa-close-enough": ('[[mn_ha]]\nspi = 4097\nkey = "%s"\nclose_enough = 0\n' % KEY, 4, "close_enough"),
+    "inline-array-of-tables": ('# one SA\n\nmn_ha = [{spi = 3, key = "%s"}]\n[policy]\n' % KEY, 3, "reserved"),
     "second-entry-error": ('[[mn_ha]]\nspi = 4097\nkey = "%s"\n\n[[mn_ha]]\nspi = 4098\nkey = "%s"\n'
                            % (KEY, KEY[:8]), 7, "4 octets"),
 }

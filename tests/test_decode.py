@@ -8,8 +8,10 @@ import tracemalloc
 
 import pytest
 from scapy.layers.inet import IP, UDP
-from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, PadN
+from scapy.layers.inet6 import HAO, MIP6MH_BA, MIP6MH_BRR, MIP6MH_BU, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, PadN
+from scapy.layers.ipsec import AH
 from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Raw
 
 from analyzer import decode, verify
 from analyzer.capture import read_frames
@@ -93,6 +95,27 @@ def test_type_2_routing_header_on_a_ba():
     assert msg.rt2_address == F.packed(F.HOME_ADDRESS)
     assert msg.rt2_offset == built.rt2_offset == 48
     assert msg.home_address == F.packed(F.HOME_ADDRESS) and msg.care_of_address == F.packed(F.CARE_OF)
+
+
+def test_authentication_header_in_the_chain():
+    mh = bytes(MIP6MH_BU(cksum=0, seq=5))
+    mh = F.with_checksum(mh, F.mh_checksum(F.packed(F.CARE_OF), F.packed(F.HOME_AGENT), mh))
+    # 24-octet AH: Payload Len counts 4-octet units minus 2 (RFC 4302), scapy leaves it 0.
+    data = bytes(IPv6(src=F.CARE_OF, dst=F.HOME_AGENT) / AH(nh=135, payloadlen=4, spi=256, seq=1, icv=b"\0" * 12)
+                 / Raw(mh))
+    msg = _decode(F.LINKTYPE_IPV6, data)
+    assert msg.problems == [] and msg.mh_offset == 64 and msg.mh.values["seq"] == 5
+
+
+def test_type_2_routing_header_of_wrong_size_is_a_problem():
+    mh = bytes(MIP6MH_BA(cksum=0, status=0, seq=5))
+    data = bytes(IPv6(src=F.HOME_AGENT, dst=F.CARE_OF)
+                 / IPv6ExtHdrRouting(type=2, segleft=2, addresses=[F.HOME_ADDRESS, F.ALT_CARE_OF], nh=135)
+                 / Raw(mh))
+    msg = _decode(F.LINKTYPE_IPV6, data)
+    assert msg.rt2_address is None
+    assert [offset for offset, _ in msg.problems] == [40]
+    assert msg.mh.abbrev == "BA"
 
 
 def test_old_next_header_62():

@@ -26,6 +26,7 @@ from .verify import verify_message
 
 EXIT_AGREE, EXIT_DIFFER, EXIT_USAGE = 0, 1, 2
 PREFIX = dissector.PROTO + "."
+BUILTIN_PREFIX = "mip6."
 CHECKSUM_STATUS = {"invalid": 0, "valid": 1, "unverified": 2}
 MALFORMED = PREFIX + "malformed"
 OFFSET_TOLERANCE = 1e-3  # seconds; Wireshark's frame time is a double
@@ -142,6 +143,9 @@ def expected_fields(msg: Message) -> Dict[Tuple[str, int], Expected]:
         expected[(PREFIX + "mh.checksum.status", base + 4)] = Expected(INT, CHECKSUM_STATUS[msg.checksum])
     elif mh.mh_type is not None:
         expected[(PREFIX + "mh.mh_type", base + 2)] = Expected(INT, mh.mh_type)
+    if mh.spec is None and mh.declared_length and min(mh.declared_length, len(mh.raw)) > schema.MH_FIXED_SIZE:
+        message_data = mh.raw[schema.MH_FIXED_SIZE:mh.declared_length]
+        expected[(PREFIX + "mh.data", base + schema.MH_FIXED_SIZE)] = Expected(BYTES, message_data)
     if mh.spec is not None and mh.values:
         prefix = mh.spec.abbrev.lower()
         expected[(PREFIX + prefix, base + schema.MH_FIXED_SIZE)] = Expected(PRESENT, None)
@@ -324,7 +328,9 @@ def _collect(result: Result, number: int, packet, seen: set) -> None:
         result.lua_errors[number] = errors
     ours = packet.get_multiple_layers(dissector.PROTO)
     shown = [item for layer in ours for item in _layer_fields(layer)]
-    builtin = [item for layer in packet.get_multiple_layers("mipv6") for item in _layer_fields(layer)]
+    # PDML nests the built-in mipv6 tree inside ipv6, so pyshark files its fields there.
+    builtin = [item for layer in packet.layers if layer.layer_name != dissector.PROTO
+               for item in _layer_fields(layer) if item.name.startswith(BUILTIN_PREFIX)]
     if shown:
         result.dissector_fields[number] = shown
     if builtin:
@@ -340,6 +346,10 @@ def _collect(result: Result, number: int, packet, seen: set) -> None:
                                           "the analyzer reads the outer chain only")
             else:
                 result.differences.append(Difference(number, dissector.PROTO, None, None, "a Mobility Header"))
+        return
+    if not shown and any(layer.layer_name == "_ws.malformed" for layer in packet.layers):
+        result.skipped[number] = ("Wireshark stopped at a malformed IPv6 header before the Mobility Header; "
+                                  "the analyzer reads on")
         return
     result.compared.append(number)
     if not shown:

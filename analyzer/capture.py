@@ -137,7 +137,7 @@ def _read_pcap(buf: _Buffer, name: str) -> Iterator[Frame]:
         raise CaptureError("%s: pcap file header cut short" % name)
     order, ns_per_tick = PCAP_MAGICS[header[:4]]
     file_header = dpkt.pcap.LEFileHdr(header) if order == "<" else dpkt.pcap.FileHdr(header)
-    linktype = file_header.linktype & 0x0FFFFFFF  # upper bits carry FCS info
+    linktype = file_header.linktype & 0xFFFF  # bits 16-31: FCS length, its P flag, reserved
     record = struct.Struct(order + "IIII")
     number = 0
     while True:

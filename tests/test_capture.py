@@ -206,3 +206,20 @@ def test_pipe_cut_mid_frame_is_truncated_after_whole_frames():
             frames.append(frame.number)
     thread.join(5)
     assert frames == [1, 2] and info.value.frame_number == 3
+
+
+def test_pcap_link_type_fcs_bits_are_masked():
+    data = bytearray(F.pcap(_records(1), F.LINKTYPE_ETHERNET))
+    # FCS length 4 in the top nibble, with its "present" bit 26 (libpcap LT_FCS_LENGTH)
+    data[20:24] = (4 << 28 | 1 << 26 | F.LINKTYPE_ETHERNET).to_bytes(4, "little")
+    assert _read(bytes(data))[0].linktype == F.LINKTYPE_ETHERNET
+
+
+def test_pcapng_interface_with_damaged_options_keeps_its_link_type():
+    good = F.pcapng_section([F.Interface(F.LINKTYPE_IPV6, tsresol=9)], [F.Record(T0, b"\x60" * 40)])
+    shb_len = struct.unpack("<I", good[4:8])[0]
+    idb_len = struct.unpack("<I", good[shb_len + 4:shb_len + 8])[0]
+    idb = bytearray(good[shb_len:shb_len + idb_len])
+    idb[16:18] = b"\xff\x00"  # first option (if_tsresol) now claims 255 octets
+    got = _read(good[:shb_len] + bytes(idb) + good[shb_len + idb_len:])
+    assert [(f.number, f.linktype, f.data) for f in got] == [(1, F.LINKTYPE_IPV6, b"\x60" * 40)]

@@ -43,6 +43,7 @@ def capture_bytes(capture: Capture, fmt: str) -> bytes:
 
 def write_scenario(capture: Capture, directory: str, formats: Iterable[str]) -> List[str]:
     """Write the capture in each format the scenario offers, and its keyfile; return the paths."""
+    os.makedirs(directory, exist_ok=True)
     paths = []
     for fmt in formats:
         if fmt not in capture.scenario.formats:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import ipaddress
 from decimal import Decimal
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import hmac as crypto_hmac
+from frames import hmac_sha1, sha1  # the lead's independent `cryptography` HMAC helpers
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
@@ -35,18 +34,6 @@ MN_AAA = 2
 
 def _text(raw: bytes) -> str:
     return str(ipaddress.IPv6Address(raw))
-
-
-def hmac_sha1(key: bytes, data: bytes) -> bytes:
-    mac = crypto_hmac.HMAC(key, hashes.SHA1())
-    mac.update(data)
-    return mac.finalize()
-
-
-def sha1(data: bytes) -> bytes:
-    digest = hashes.Hash(hashes.SHA1())
-    digest.update(data)
-    return digest.finalize()
 
 
 def _options(msg):

@@ -143,6 +143,15 @@ def attacker_bu(s: Script, victim: MobileNode, auth: Auth, src: bytes = ATTACKER
     return victim.binding_update(src, options=options, seq=(victim.seq + 1) % 65536)
 
 
+def clock_dance(s: Script, mn: MobileNode, network: int, why: str) -> None:
+    """A BU outside the window, the home agent's 144, the MN setting its clock from it, a good BU."""
+    bu, _ = mn.register(s.care_of(network, mn), label="BU from %s, %s" % (mn.name, why))
+    s.expect("CLOCK_DRIFT", bu)
+    mn.adjust_clock(s.last_ba)
+    s.wait(0.5)
+    mn.register(s.care_of(network, mn), label="BU from %s after setting its clock from the 144" % mn.name)
+
+
 def send_and_answer(s: Script, bu, bu_label: str, **answer) -> Tuple[int, int]:
     """Send ``bu`` and the home agent's answer; ``answer`` may override the BA (label included)."""
     bu_handle = s.emit_message(bu, to_home_agent=True, label=bu_label)
@@ -304,11 +313,7 @@ def clock_drift(s: Script) -> None:
     mn1, mn2 = s.mobile_node(clock=Clock(42.0)), s.mobile_node(clock=Clock(-30.0))
     mn3, mn4 = s.mobile_node(clock=Clock(2.0, 12500)), s.mobile_node(clock=Clock(0.4))
     s.wait(1)
-    bu, ba = mn1.register(s.care_of(1, mn1), label="BU from mn1, clock 42 s fast")
-    s.expect("CLOCK_DRIFT", bu)
-    mn1.adjust_clock(s.last_ba)
-    s.wait(0.5)
-    mn1.register(s.care_of(1, mn1), label="BU from mn1 after setting its clock from the 144")
+    clock_dance(s, mn1, 1, "clock 42 s fast")
     s.wait(2)
     bu, _ = mn2.register(s.care_of(2, mn2), label="BU from mn2, clock 30 s slow")
     s.expect("CLOCK_DRIFT", bu)
@@ -408,11 +413,7 @@ def ha_echo(s: Script) -> None:
     mn2.clock = Clock(0.2)
     s.wait(3)
     mn3.clock = Clock(-12.0)
-    bu, _ = mn3.register(s.care_of(2, mn3), label="BU from mn3, clock 12 s slow; a correct 144 follows")
-    s.expect("CLOCK_DRIFT", bu)
-    mn3.adjust_clock(s.last_ba)
-    s.wait(1)
-    mn3.register(s.care_of(2, mn3), label="BU from mn3, clock adjusted")
+    clock_dance(s, mn3, 2, "clock 12 s slow; a correct 144 follows")
     s.wait(3)
     _, ba = mn4.register(s.care_of(2, mn4), answer={"mesg_id": False},
                          label="BU from mn4; the BA has no Replay Protection option")

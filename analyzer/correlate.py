@@ -31,6 +31,7 @@ BA_ALONE_RULES = rules_in("ba-alone")
 UNANSWERED_RULES = rules_in("unanswered")
 
 Event = Tuple[str, object]
+STATUS_SEQUENCE_OUT_OF_WINDOW = 135
 
 
 def first_mn_ha_spi(msg: Message) -> Optional[int]:
@@ -137,7 +138,7 @@ class Auditor:
             for out in rule.check(msg, bu, node, self.ctx):
                 events.append(self._finding_from(rule, msg.capture, msg.frame, out, node.mn_id))
         # The MN has been judged on these; what it does next is judged afresh.
-        node.auth_fail_from.pop(msg.dst, None)
+        node.auth_fail_from.pop((msg.dst, msg.src), None)
         node.mismatch_frame = None
         node.mismatch_ha_offset = None
         if bu.skew is not None:
@@ -155,6 +156,10 @@ class Auditor:
         bu = node.pending.pop(msg.mh.values["seq"], None)
         if bu is not None:
             return bu
+        if msg.mh.values["status"] == STATUS_SEQUENCE_OUT_OF_WINDOW and node.pending:
+            # RFC 6275 §9.5.1: this answer carries the last accepted sequence
+            # number, not the BU's; it answers the newest BU still waiting.
+            return node.pending.popitem(last=True)[1]
         option = msg.mh.option(schema.OPT_REPLAY)
         if option is None:
             return None
@@ -193,11 +198,16 @@ class Auditor:
             if bu.seq is not None:
                 node.accepted_seq, node.accepted_seq_frame = bu.seq, bu.frame
         elif status == schema.STATUS_AUTH_FAIL:
-            node.auth_fail_from[msg.src] = msg.frame
+            # Keyed by where the 146 went: a forger's 146 is not the MN's to heed.
+            node.auth_fail_from[(msg.src, msg.dst)] = msg.frame
         elif status == schema.STATUS_ID_MISMATCH:
             option = msg.mh.option(schema.OPT_REPLAY)
-            if option is not None:
-                ha_seconds = (option.values["timestamp"] >> 32) - schema.NTP_UNIX_OFFSET
+            echoed = option.values["timestamp"] if option is not None else None
+            # Only a 144 that copies the BU's low 32 bits can be matched by the MN
+            # (RFC 4285 §6), and only then do its high 32 bits tell the HA's clock.
+            if echoed is not None and bu.timestamp is not None and \
+                    echoed & 0xFFFFFFFF == bu.timestamp & 0xFFFFFFFF:
+                ha_seconds = (echoed >> 32) - schema.NTP_UNIX_OFFSET
                 offset = ha_seconds - self.ctx.clock(msg.ts_ns)
                 self.ha_skew.setdefault(msg.src, SkewStats()).add(offset)
                 node.mismatch_frame = msg.frame

@@ -539,3 +539,38 @@ def test_clock_offset_moves_the_window():
     s.send_bu(0, 1, skew=20)
     events = s.events(clock_offset=20)
     assert [p for kind, p in events if kind == "finding" and p.code == "CLOCK_DRIFT"] == []
+
+
+def test_a_135_answer_pairs_with_the_stale_bu():
+    s = Story(policy={"replay": "sequence"})
+    s.exchange(0, 100, replay=False)
+    stale = s.send_bu(5, 90, replay=False)
+    answer = s.send_ba(5.01, 100, status=135)   # RFC 6275 §9.5.1: carries the last accepted sequence
+    assert [f.code for f in s.findings() if f.code in ("BA_UNMATCHED", "BU_UNANSWERED")] == []
+    exchanges = [p for kind, p in s.events() if kind == "exchange"]
+    assert (exchanges[-1]["bu"], exchanges[-1]["ba"]) == (stale, answer)
+
+
+def test_a_146_sent_to_a_forger_is_not_the_mobile_nodes_to_heed():
+    s = Story()
+    forged = s.bu(0, 1, forged=bytes(12))
+    forged.src = ipaddress.IPv6Address("2001:db8:bad::66").packed   # the attacker's own address
+    s.add(0, ipv6_packet(forged))
+    message = s.bu(0.01, 1)
+    reply = MobilityMessage(schema.MH_BA, {"status": schema.STATUS_AUTH_FAIL, "flags": 0, "seq": 1, "lifetime": 0},
+                            [Option(schema.OPT_REPLAY, {"timestamp": forged.timestamp})],
+                            src=HA, dst=forged.src, routing_home=HOA)
+    s.add(0.01, ipv6_packet(reply), to_ha=False)
+    s.add(5, ipv6_packet(s.bu(5, 2)))
+    assert message is not None and s.findings("MN_IGNORED_AUTH_FAIL") == []
+
+
+def test_a_144_with_the_wrong_low_half_reveals_no_home_agent_clock():
+    s = Story()
+    s.send_bu(0, 1, skew=30)
+    s.send_ba(0.01, 1, status=schema.STATUS_ID_MISMATCH, echo=ntp(T0 + 2000) | 0x1234)   # low half not copied
+    s.send_bu(2, 2, skew=30)
+    summary = [p for kind, p in s.events() if kind == "summary"][0]
+    assert summary["ha_clock_skew_seconds"] == {}
+    assert s.findings("MN_TIMESTAMP_NOT_ADJUSTED") == []
+    assert [f.frame for f in s.findings("BA_TIMESTAMP_MISMATCH")] == [2]

@@ -92,9 +92,10 @@ def mesg_id_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("MN_IGNORED_AUTH_FAIL", "warning", "RFC 4285 §5.3",
       "a mobile node that keeps sending BUs to a home agent after it answered MIPV6-AUTH-FAIL (146)", "bu")
 def mn_ignored_auth_fail(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
-    refused = node.auth_fail_from.get(msg.dst)
+    refused = node.auth_fail_from.get((msg.dst, msg.src))
     if refused is not None:
-        yield ("BU sent to the same HA after its 146 (MIPV6-AUTH-FAIL) in frame %d; the MN SHOULD stop" % refused,
+        yield ("BU sent to the same HA from the address its 146 (MIPV6-AUTH-FAIL) went to in frame %d; "
+               "the MN SHOULD stop" % refused,
                (refused,))
 
 

@@ -141,7 +141,8 @@ class NodeState:
     accepted_seq: Optional[int] = None
     accepted_seq_frame: Optional[int] = None
     last_status: Optional[int] = None
-    auth_fail_from: Dict[bytes, int] = field(default_factory=dict)   # HA address -> BA frame of the 146
+    # (HA address, MN-side address the 146 went to) -> frame of that 146
+    auth_fail_from: Dict[tuple, int] = field(default_factory=dict)
     mismatch_frame: Optional[int] = None     # the 144 the MN must now adjust to
     mismatch_ha_offset: Optional[float] = None
     pending: "OrderedDict[int, BUAssessment]" = field(default_factory=OrderedDict)

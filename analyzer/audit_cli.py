@@ -65,10 +65,14 @@ def run(args: argparse.Namespace) -> int:
             return explain(inputs, keys, options, args.explain, out)
         reporter = (JsonlReporter(out, args.mn) if args.format == "jsonl" else TextReporter(out, args.mn))
         worst = -1
+        # Reading a pipe means someone is watching live: push each event out at once.
+        live = "-" in args.captures
         for kind, payload in audit(inputs, keys, options):
             if kind == "finding":
                 worst = max(worst, SEVERITY_RANK[payload.severity])
             reporter.event(kind, payload)
+            if live:
+                out.flush()
         out.flush()
     finally:
         if out is not sys.stdout:

@@ -200,8 +200,6 @@ def test_stdin_dash_gives_the_same_report_as_the_file(clean):
     assert out.replace(b'"<stdin>"', b'"%s"' % str(capture).encode()) == from_file.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="report.py/audit_cli.py never flush stdout per event, so a pipe "
-                   "sees nothing until exit unless PYTHONUNBUFFERED is set (lead's files)")
 def test_stdin_streams_each_message_before_input_ends(clean):
     """`tcpdump -w - | mip6-audit -`: frame 1's message must come out while stdin is still open."""
     capture, keyfile = clean

@@ -164,8 +164,8 @@ def test_bulk_streams_exact_counts_in_time_order(tmp_path, run_cli):
     audit = run_cli(pcap, "--keys", stem.with_suffix(".keys.toml"), "--format", "jsonl")
     codes = {f["code"] for f in audit.findings()}
     faults = {"AUTH_INVALID", "REPLAY_DUPLICATE", "CLOCK_DRIFT", "REPLAY_STALE"}   # forgery, replay, clock jump
-    # A forgery sent from the victim's own care-of address draws a 146 to the
-    # victim, whose next BU then reads as ignoring it: the capture cannot tell.
+    # Bulk forgeries come from an address no MN uses, one per victim; an attacker forging twice
+    # for one victim sends again from where its 146 went, which the capture cannot tell from the MN.
     assert codes <= faults | {"MN_IGNORED_AUTH_FAIL"}, codes
     assert faults <= codes
     again = tmp_path / "again"

@@ -17,7 +17,7 @@ from .pipeline import audit
 from .report import _IsoClock, message_json, status_name
 from .rules.binding_update import format_ntp
 from .rules.context import ntp_to_unix
-from .verify import authenticated_input
+from .verify import authenticated_input, expected_checksum
 
 
 def explain(inputs, keys, options, frame: int, out: TextIO) -> int:
@@ -158,9 +158,10 @@ def _checksum(msg: Message, write) -> None:
           "Home Address option" if msg.home_address_option else "IPv6 source"))
     write("  pseudo-header destination %s (%s)\n" % (format_address(dst),
           "type 2 routing header" if msg.rt2_address else "IPv6 destination"))
-    write("  upper-layer length %s, next header %d\n" % (msg.upper_length, msg.next_header))
-    if msg.checksum != "unverified":
-        computed = crypto.mh_checksum(src, dst, msg.next_header, mh.raw[:msg.upper_length])
+    write("  upper-layer length %s, next header %d in the pseudo-header (%d on the wire)\n"
+          % (msg.upper_length, schema.MH_NEXT_HEADER, msg.next_header))
+    computed = expected_checksum(msg)
+    if computed is not None:
         write("  received 0x%04x, computed 0x%04x\n" % (mh.checksum, computed))
 
 

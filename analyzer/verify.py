@@ -50,15 +50,22 @@ def verify_message(msg: Message, keys: Optional[KeyStore]) -> None:
         msg.auth_results.append(check_authenticator(msg, option, keys))
 
 
-def check_checksum(msg: Message) -> str:
+def expected_checksum(msg: Message) -> Optional[int]:
+    """The checksum the MH should carry, or None when it was not captured whole."""
     mh = msg.mh
     if mh.checksum is None or msg.upper_length is None or len(mh.raw) < msg.upper_length:
-        return "unverified"
+        return None
     # The pseudo-header says 135 even when the IPv6 header used the old number 62
     # (RFC 6275 §6.1.1; protocol notes).
-    expected = crypto.mh_checksum(msg.home_address_option or msg.src, msg.rt2_address or msg.dst,
-                                  schema.MH_NEXT_HEADER, mh.raw[:msg.upper_length])
-    return VALID if expected == mh.checksum else INVALID
+    return crypto.mh_checksum(msg.home_address_option or msg.src, msg.rt2_address or msg.dst,
+                              schema.MH_NEXT_HEADER, mh.raw[:msg.upper_length])
+
+
+def check_checksum(msg: Message) -> str:
+    expected = expected_checksum(msg)
+    if expected is None:
+        return "unverified"
+    return VALID if expected == msg.mh.checksum else INVALID
 
 
 def authenticated_input(msg: Message, option) -> bytes:

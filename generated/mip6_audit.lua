@@ -338,61 +338,81 @@ local crypto = (function()
     end
 
     local K1, K2, K3, K4 = 0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6
+    local w = {}
 
-    local function sha1(message)
-        local length = #message
-        local bit_length = length * 8
+    -- One 64-octet block at `at` into the five-word state.  Sums are reduced
+    -- once per round: congruence modulo 2^32 holds for signed terms too.
+    local function compress(state, block, at)
+        for t = 0, 15 do
+            local b1, b2, b3, b4 = byte(block, at + t * 4, at + t * 4 + 3)
+            w[t] = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+        end
+        for t = 16, 79 do
+            w[t] = rol(bxor(bxor(w[t - 3], w[t - 8]), bxor(w[t - 14], w[t - 16])), 1)
+        end
+        local a, b, c, d, e = state[1], state[2], state[3], state[4], state[5]
+        for t = 0, 19 do
+            a, b, c, d, e = (rol(a, 5) + bxor(d, band(b, bxor(c, d))) + e + K1 + w[t]) % TWO32, a, rol(b, 30), c, d
+        end
+        for t = 20, 39 do
+            a, b, c, d, e = (rol(a, 5) + bxor(bxor(b, c), d) + e + K2 + w[t]) % TWO32, a, rol(b, 30), c, d
+        end
+        for t = 40, 59 do
+            a, b, c, d, e = (rol(a, 5) + bor(band(b, c), band(d, bor(b, c))) + e + K3 + w[t]) % TWO32, a, rol(b, 30), c, d
+        end
+        for t = 60, 79 do
+            a, b, c, d, e = (rol(a, 5) + bxor(bxor(b, c), d) + e + K4 + w[t]) % TWO32, a, rol(b, 30), c, d
+        end
+        state[1] = (state[1] + a) % TWO32
+        state[2] = (state[2] + b) % TWO32
+        state[3] = (state[3] + c) % TWO32
+        state[4] = (state[4] + d) % TWO32
+        state[5] = (state[5] + e) % TWO32
+    end
+
+    local INITIAL = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0 }
+
+    -- SHA-1 of `message`, continuing from `state` after `done` octets already hashed.
+    local function finish(state, done, message)
+        local length = done + #message
         local tail = { message, "\128", string.rep("\0", (55 - length) % 64) }
         for shift = 7, 0, -1 do
-            tail[#tail + 1] = char(floor(bit_length / 256 ^ shift) % 256)
+            tail[#tail + 1] = char(floor(length * 8 / 256 ^ shift) % 256)
         end
         local padded = concat(tail)
-        local h0, h1, h2, h3, h4 = 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0
-        local w = {}
-        for block = 1, #padded, 64 do
-            for t = 0, 15 do
-                local b1, b2, b3, b4 = byte(padded, block + t * 4, block + t * 4 + 3)
-                w[t] = ((b1 * 256 + b2) * 256 + b3) * 256 + b4
-            end
-            for t = 16, 79 do
-                w[t] = rol(bxor(bxor(w[t - 3], w[t - 8]), bxor(w[t - 14], w[t - 16])), 1)
-            end
-            local a, b, c, d, e = h0, h1, h2, h3, h4
-            for t = 0, 79 do
-                local f, k
-                if t < 20 then
-                    f, k = bxor(d, band(b, bxor(c, d))), K1
-                elseif t < 40 then
-                    f, k = bxor(bxor(b, c), d), K2
-                elseif t < 60 then
-                    f, k = bor(band(b, c), band(d, bor(b, c))), K3
-                else
-                    f, k = bxor(bxor(b, c), d), K4
-                end
-                local temp = (rol(a, 5) % TWO32 + f % TWO32 + e + k + w[t] % TWO32) % TWO32
-                a, b, c, d, e = temp, a, rol(b, 30) % TWO32, c, d
-            end
-            h0 = (h0 + a) % TWO32
-            h1 = (h1 + b) % TWO32
-            h2 = (h2 + c) % TWO32
-            h3 = (h3 + d) % TWO32
-            h4 = (h4 + e) % TWO32
+        local h = { state[1], state[2], state[3], state[4], state[5] }
+        for at = 1, #padded, 64 do
+            compress(h, padded, at)
         end
-        return word_bytes(h0) .. word_bytes(h1) .. word_bytes(h2) .. word_bytes(h3) .. word_bytes(h4)
+        return word_bytes(h[1]) .. word_bytes(h[2]) .. word_bytes(h[3]) .. word_bytes(h[4]) .. word_bytes(h[5])
+    end
+
+    local function sha1(message)
+        return finish(INITIAL, 0, message)
     end
 
     local BLOCK = 64
-    local function xor_pad(key, pad)
+    local function keyed_state(key, pad)
         local out = {}
         for i = 1, BLOCK do
             out[i] = char(bxor(byte(key, i) or 0, pad) % 256)
         end
-        return concat(out)
+        local state = { INITIAL[1], INITIAL[2], INITIAL[3], INITIAL[4], INITIAL[5] }
+        compress(state, concat(out), 1)
+        return state
     end
 
+    -- The key's inner and outer states are kept, so each message costs only
+    -- its own blocks (keys are few and messages many).
+    local keyed = {}
     local function hmac_sha1(key, message)
         if #key > BLOCK then key = sha1(key) end
-        return sha1(xor_pad(key, 0x5C) .. sha1(xor_pad(key, 0x36) .. message))
+        local states = keyed[key]
+        if not states then
+            states = { keyed_state(key, 0x36), keyed_state(key, 0x5C) }
+            keyed[key] = states
+        end
+        return finish(states[2], BLOCK, finish(states[1], BLOCK, message))
     end
 
     -- Looks at every octet whatever the first difference, like hmac.compare_digest.

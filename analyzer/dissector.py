@@ -110,29 +110,22 @@ def _header_fields(messages: Sequence[schema.MessageType]) -> Tuple[schema.Field
                  for f in schema.MH_HEADER_FIELDS)
 
 
+def _entry_context(entry, fields_start: int) -> Dict[str, object]:
+    """What messages and options share: names, the field prefix, their fields."""
+    prefix = entry.abbrev.lower()
+    return {"code": entry.code, "abbrev": entry.abbrev, "prefix": prefix, "name": entry.name, "rfc": entry.rfc,
+            "var": prefix, "abbr": "%s.%s" % (PROTO, prefix),
+            "fields": _fields_context(prefix, entry.fields, fields_start)}
+
+
 def build_context(messages: Iterable[schema.MessageType] = schema.MESSAGES,
                   options: Iterable[schema.OptionType] = schema.OPTIONS) -> Dict[str, object]:
     """The template context: the schema, flattened into what Lua needs."""
     messages, options = tuple(messages), tuple(options)
-    message_context = []
-    for message in messages:
-        prefix = message.abbrev.lower()
-        message_context.append({
-            "code": message.code, "abbrev": message.abbrev, "prefix": prefix, "name": message.name,
-            "rfc": message.rfc, "var": prefix, "abbr": "%s.%s" % (PROTO, prefix),
-            "options_offset": message.options_offset,
-            "fields": _fields_context(prefix, message.fields, schema.MH_FIXED_SIZE),
-        })
-    option_context = []
-    for option in options:
-        prefix = option.abbrev.lower()
-        option_context.append({
-            "code": option.code, "abbrev": option.abbrev, "prefix": prefix, "name": option.name,
-            "rfc": option.rfc, "var": prefix, "abbr": "%s.%s" % (PROTO, prefix),
-            "align": option.align, "exact_length": option.exact_length,
-            "minimum_length": option.minimum_length, "fixed_size": option.fixed_size,
-            "fields": _fields_context(prefix, option.fields, 0),
-        })
+    message_context = [dict(_entry_context(m, schema.MH_FIXED_SIZE), options_offset=m.options_offset)
+                       for m in messages]
+    option_context = [dict(_entry_context(o, 0), align=o.align, exact_length=o.exact_length,
+                           minimum_length=o.minimum_length, fixed_size=o.fixed_size) for o in options]
     abbrevs = [m["abbr"] for m in message_context] + [o["abbr"] for o in option_context]
     clash = sorted({a for a in abbrevs if abbrevs.count(a) > 1})
     if clash:

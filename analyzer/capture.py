@@ -64,13 +64,15 @@ class CaptureTruncated(Exception):
 class _Buffer:
     """Forward-only reader over a stream that never seeks."""
 
-    __slots__ = ("stream", "data", "pos", "consumed")
+    __slots__ = ("stream", "data", "pos", "consumed", "frames", "watcher")
 
-    def __init__(self, stream: BinaryIO, initial: bytes = b""):
+    def __init__(self, stream: BinaryIO, initial: bytes = b"", watcher=None):
         self.stream = stream
         self.data = initial
         self.pos = 0
         self.consumed = 0  # octets before self.data[0]
+        self.frames = 0    # frames read so far, kept up to date by the readers at each refill
+        self.watcher = watcher   # called as watcher(octets read, frames read) once per refill
 
     def take(self, size: int) -> Optional[bytes]:
         """Exactly ``size`` octets, or fewer only at end of input."""
@@ -98,6 +100,8 @@ class _Buffer:
             have += len(block)
         self.data = b"".join(parts)
         self.pos = 0
+        if self.watcher is not None:
+            self.watcher(self.consumed + len(self.data), self.frames)
 
     @property
     def offset(self) -> int:
@@ -114,49 +118,133 @@ def open_capture(path: str) -> BinaryIO:
         raise CaptureError("%s: cannot open: %s" % (path, exc.strerror or exc)) from None
 
 
-def read_frames(stream: BinaryIO, name: str = "<capture>") -> Iterator[Frame]:
-    """Every frame of one capture, in file order.
+class Prefilter(NamedTuple):
+    """A cheap first test on raw Ethernet frames, run before any object is built.
+
+    The decoder supplies it (``analyzer.decode.MOBILITY_PREFILTER``); frames
+    it rejects are counted but never handed out."""
+    linktype: int                 # the link type it applies to (Ethernet)
+    ethertype: int                # frames of this ethertype are tested further
+    pass_ethertypes: frozenset    # these go to the decoder untested (VLAN tags)
+    min_length: int               # shorter frames of ``ethertype`` cannot match
+    version_offset: int           # octet whose high nibble must be 6
+    next_header_offset: int       # octet looked up in ``reject_next_header``
+    reject_next_header: bytes     # 256 flags: non-zero means no Mobility Header can follow
+
+
+class CaptureReader:
+    """The frames of one capture, in file order.
+
+    Iterating yields ``Frame`` tuples (only the ones a ``Prefilter`` keeps);
+    ``frames_read`` counts every frame read so far, kept or not, and
+    ``octets_read`` the input consumed.  Raises ``CaptureTruncated`` after the
+    last whole frame when the file ends inside a record.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str, prefilter: Optional[Prefilter] = None, watcher=None):
+        magic = stream.read(4)
+        if len(magic) < 4:
+            raise CaptureError("%s: not a capture file (only %d octets)" % (name, len(magic)))
+        self._buffer = _Buffer(stream, magic, watcher)
+        if magic in PCAP_MAGICS:
+            self._frames = _read_pcap(self._buffer, name, prefilter)
+        elif magic == PCAPNG_SHB:
+            self._frames = _read_pcapng(self._buffer, name, prefilter)
+        else:
+            raise CaptureError("%s: not a pcap or pcapng file (starts with %s)" % (name, magic.hex()))
+        self.name = name
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self._frames
+
+    def __next__(self) -> Frame:
+        return next(self._frames)
+
+    @property
+    def frames_read(self) -> int:
+        return self._buffer.frames
+
+    @property
+    def octets_read(self) -> int:
+        return self._buffer.offset
+
+
+def read_frames(stream: BinaryIO, name: str = "<capture>", prefilter: Optional[Prefilter] = None,
+                watcher=None) -> CaptureReader:
+    """Every frame of one capture, in file order (see ``CaptureReader``).
 
     Raises ``CaptureError`` before the first frame when the input is not pcap
     or pcapng, and ``CaptureTruncated`` after the last whole frame when the
     file ends inside a record.
     """
-    magic = stream.read(4)
-    if len(magic) < 4:
-        raise CaptureError("%s: not a capture file (only %d octets)" % (name, len(magic)))
-    if magic in PCAP_MAGICS:
-        return _read_pcap(_Buffer(stream, magic), name)
-    if magic == PCAPNG_SHB:
-        return _read_pcapng(_Buffer(stream, magic), name)
-    raise CaptureError("%s: not a pcap or pcapng file (starts with %s)" % (name, magic.hex()))
+    return CaptureReader(stream, name, prefilter, watcher)
 
 
-def _read_pcap(buf: _Buffer, name: str) -> Iterator[Frame]:
+def _keeps(prefilter: Optional[Prefilter], linktype: int):
+    """The prefilter when it applies to this link type, else None."""
+    return prefilter if prefilter is not None and prefilter.linktype == linktype else None
+
+
+def _read_pcap(buf: _Buffer, name: str, prefilter: Optional[Prefilter]) -> Iterator[Frame]:
     header = buf.take(24)
     if len(header) < 24:
         raise CaptureError("%s: pcap file header cut short" % name)
     order, ns_per_tick = PCAP_MAGICS[header[:4]]
     file_header = dpkt.pcap.LEFileHdr(header) if order == "<" else dpkt.pcap.FileHdr(header)
     linktype = file_header.linktype & 0xFFFF  # bits 16-31: FCS length, its P flag, reserved
-    record = struct.Struct(order + "IIII")
+    unpack = struct.Struct(order + "IIII").unpack_from
+    keep = _keeps(prefilter, linktype)
+    if keep is not None:
+        ethertype_hi, ethertype_lo = keep.ethertype >> 8, keep.ethertype & 0xFF
+        passed, min_length, reject = keep.pass_ethertypes, keep.min_length, keep.reject_next_header
+        version_at, next_header_at = keep.version_offset, keep.next_header_offset
     number = 0
-    while True:
-        rec = buf.take(16)
-        if not rec:
-            return
-        number += 1
-        if len(rec) < 16:
-            raise CaptureTruncated(number, "%s: file ends inside the record header of frame %d"
-                                   % (name, number))
-        sec, frac, caplen, orig_len = record.unpack(rec)
-        if caplen > MAX_FRAME:
-            raise CaptureTruncated(number, "%s: frame %d claims %d octets; the rest of the file is unreadable"
-                                   % (name, number, caplen))
-        data = buf.take(caplen)
-        if len(data) < caplen:
-            raise CaptureTruncated(number, "%s: file ends inside frame %d (%d of %d octets)"
-                                   % (name, number, len(data), caplen))
-        yield Frame(number, sec * 1_000_000_000 + frac * ns_per_tick, linktype, data, orig_len)
+    data, pos = buf.data, buf.pos
+    size = len(data)
+    try:
+        while True:
+            # The hot loop: every whole record already in the buffer, no call per frame.
+            while pos + 16 <= size:
+                sec, frac, caplen, orig_len = unpack(data, pos)
+                start = pos + 16
+                end = start + caplen
+                if end > size or caplen > MAX_FRAME:
+                    break
+                pos = end
+                number += 1
+                if keep is not None:
+                    if caplen < 14:
+                        continue
+                    if data[start + 12] == ethertype_hi and data[start + 13] == ethertype_lo:
+                        if (caplen < min_length or data[start + version_at] >> 4 != 6
+                                or reject[data[start + next_header_at]]):
+                            continue
+                    elif (data[start + 12] << 8 | data[start + 13]) not in passed:
+                        continue
+                yield Frame(number, sec * 1_000_000_000 + frac * ns_per_tick, linktype, data[start:end], orig_len)
+            buf.pos, buf.frames = pos, number
+            if size - pos < 16:
+                buf._refill(16)
+                data, pos = buf.data, 0
+                size = len(data)
+                if size == 0:
+                    return
+                if size < 16:
+                    raise CaptureTruncated(number + 1, "%s: file ends inside the record header of frame %d"
+                                           % (name, number + 1))
+                continue
+            caplen = unpack(data, pos)[2]
+            if caplen > MAX_FRAME:
+                raise CaptureTruncated(number + 1, "%s: frame %d claims %d octets; the rest of the file is unreadable"
+                                       % (name, number + 1, caplen))
+            buf._refill(16 + caplen)
+            data, pos = buf.data, 0
+            size = len(data)
+            if size < 16 + caplen:
+                raise CaptureTruncated(number + 1, "%s: file ends inside frame %d (%d of %d octets)"
+                                       % (name, number + 1, size - 16, caplen))
+    finally:
+        buf.frames = number
 
 
 class _Interface(NamedTuple):
@@ -195,7 +283,18 @@ def _ts_ns(ticks: int, iface: _Interface) -> int:
     return ns + iface.offset_seconds * 1_000_000_000
 
 
-def _read_pcapng(buf: _Buffer, name: str) -> Iterator[Frame]:
+def _prefilter_rejects(keep: Prefilter, data: bytes) -> bool:
+    """The pcap loop's inline test, as a function for the rarer pcapng files."""
+    if len(data) < 14:
+        return True
+    ethertype = data[12] << 8 | data[13]
+    if ethertype == keep.ethertype:
+        return (len(data) < keep.min_length or data[keep.version_offset] >> 4 != 6
+                or bool(keep.reject_next_header[data[keep.next_header_offset]]))
+    return ethertype not in keep.pass_ethertypes
+
+
+def _read_pcapng(buf: _Buffer, name: str, prefilter: Optional[Prefilter]) -> Iterator[Frame]:
     little = True
     interfaces: list = []
     number = 0
@@ -233,7 +332,7 @@ def _read_pcapng(buf: _Buffer, name: str) -> Iterator[Frame]:
             raise CaptureTruncated(number + 1, "%s: file ends inside %s (%d of %d octets)"
                                    % (name, what, len(body) + 8, length))
         if btype == BT_EPB or btype == BT_PB:
-            number += 1
+            number = buf.frames = number + 1
             fmt = ("<" if little else ">") + ("IIIII" if btype == BT_EPB else "HHIIII")
             if btype == BT_EPB:
                 iface_id, ts_hi, ts_lo, caplen, orig_len = struct.unpack_from(fmt, body)
@@ -244,14 +343,19 @@ def _read_pcapng(buf: _Buffer, name: str) -> Iterator[Frame]:
                                        % (name, number, iface_id))
             iface = interfaces[iface_id]
             caplen = min(caplen, len(body) - 24)
-            yield Frame(number, _ts_ns((ts_hi << 32) | ts_lo, iface), iface.linktype,
-                        body[20:20 + caplen], orig_len)
+            data = body[20:20 + caplen]
+            keep = _keeps(prefilter, iface.linktype)
+            if keep is None or not _prefilter_rejects(keep, data):
+                yield Frame(number, _ts_ns((ts_hi << 32) | ts_lo, iface), iface.linktype, data, orig_len)
         elif btype == BT_SPB:
-            number += 1
+            number = buf.frames = number + 1
             if not interfaces:
                 raise CaptureTruncated(number, "%s: frame %d comes before any interface" % (name, number))
             orig_len = struct.unpack_from("<I" if little else ">I", body)[0]
             caplen = min(orig_len, len(body) - 8)
-            yield Frame(number, 0, interfaces[0].linktype, body[4:4 + caplen], orig_len)
+            data = body[4:4 + caplen]
+            keep = _keeps(prefilter, interfaces[0].linktype)
+            if keep is None or not _prefilter_rejects(keep, data):
+                yield Frame(number, 0, interfaces[0].linktype, data, orig_len)
         elif btype == BT_IDB:
             interfaces.append(_interface(head + body, little))

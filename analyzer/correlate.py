@@ -18,7 +18,7 @@ from .decode import Message, format_address
 from .findings import RULES, SEVERITY_RANK, Finding, rules_in
 from .keys import KeyStore
 from .rules.binding_update import assess_bu
-from .rules.context import PENDING_PER_NODE, BUAssessment, NodeState, RuleContext, SkewStats
+from .rules.context import PENDING_PER_NODE, BUAssessment, NodeState, RuleContext, SkewHistogram
 from .rules.exchange import ACCEPTED_BELOW
 from .rules.message import CAPTURE_TRUNCATED, MALFORMED, malformed_text
 from .rules.message import checksum_bad as _checksum_bad
@@ -47,7 +47,8 @@ class Auditor:
         self.nodes: Dict[str, NodeState] = {}
         self._by_spi: Dict[int, str] = {}
         self._by_home: Dict[bytes, str] = {}
-        self.ha_skew: Dict[bytes, SkewStats] = {}
+        self.ha_skew: Dict[bytes, SkewHistogram] = {}
+        self.capture_index: Dict[str, int] = {}   # capture name -> position on the command line
         self.message_counts: Counter = Counter()
         self.finding_counts: Counter = Counter()
         self.auth_counts: Counter = Counter()
@@ -122,11 +123,16 @@ class Auditor:
         return [self._finding(CAPTURE_TRUNCATED, capture, frame, detail, (), None)]
 
     def finish(self) -> List[Event]:
+        """BUs still waiting at the end, judged in frame order (so that several
+        processes, each holding some of the nodes, agree on the order)."""
+        waiting = [(self.capture_index.get(bu.capture, 0), bu.frame, bu, node)
+                   for node in self.nodes.values() for bu in node.pending.values()]
+        waiting.sort(key=lambda item: item[:2])
         events: List[Event] = []
+        for _capture, _frame, bu, node in waiting:
+            self._unanswered(bu, node, events)
         for node in self.nodes.values():
-            while node.pending:
-                _seq, bu = node.pending.popitem(last=False)
-                self._unanswered(bu, node, events)
+            node.pending.clear()
         return events
 
     # -- BU and BA --------------------------------------------------------
@@ -209,7 +215,7 @@ class Auditor:
                     echoed & 0xFFFFFFFF == bu.timestamp & 0xFFFFFFFF:
                 ha_seconds = (echoed >> 32) - schema.NTP_UNIX_OFFSET
                 offset = ha_seconds - self.ctx.clock(msg.ts_ns)
-                self.ha_skew.setdefault(msg.src, SkewStats()).add(offset)
+                self.ha_skew.setdefault(msg.src, SkewHistogram()).add(offset)
                 node.mismatch_frame = msg.frame
                 node.mismatch_ha_offset = offset
 
@@ -254,27 +260,49 @@ class Auditor:
         return ("finding", Finding(rule, capture, frame, text, tuple(related), mn_id))
 
     # -- the summary ------------------------------------------------------
+    def summary_parts(self) -> dict:
+        """What the summary is made of, in a form several auditors' parts add up in."""
+        return {"frames": dict(self.frames_read), "messages": self.message_counts,
+                "checksums": self.checksum_counts, "authenticators": self.auth_counts,
+                "exchanges": self.verdict_counts, "findings": self.finding_counts,
+                "nodes": {key: node.skew.as_json() for key, node in self.nodes.items()},
+                "ha_skew": self.ha_skew}
+
     def summary(self) -> dict:
-        by_severity: Counter = Counter()
-        for code, count in self.finding_counts.items():
-            by_severity[RULES[code].severity] += count
-        return {
-            "event_type": "summary",
-            "frames": dict(self.frames_read),
-            "messages": dict(sorted(self.message_counts.items())),
-            "checksums": dict(self.checksum_counts),
-            "authenticators": dict(self.auth_counts),
-            "exchanges": dict(sorted(self.verdict_counts.items())),
-            "findings": dict(sorted(self.finding_counts.items())),
-            "findings_by_severity": {s: by_severity[s] for s in ("critical", "error", "warning", "info")},
-            "mobile_nodes": len(self.nodes),
-            "clock": "capture timestamps%s" % (" shifted by %+g s" % self.ctx.clock_offset
-                                               if self.ctx.clock_offset else ""),
-            "mn_clock_skew_seconds": {key: node.skew.as_json() for key, node in sorted(self.nodes.items())
-                                      if node.skew.count},
-            "ha_clock_skew_seconds": {format_address(ha): stats.as_json()
-                                      for ha, stats in sorted(self.ha_skew.items())},
-        }
+        return build_summary([self.summary_parts()], self.ctx.clock_offset)
+
+
+def build_summary(parts: List[dict], clock_offset: float) -> dict:
+    """The final summary from one auditor's parts, or from several that each saw
+    some of the mobile nodes (``--jobs``): counts add, nodes are disjoint, home
+    agent skew histograms merge."""
+    totals = {name: Counter() for name in ("messages", "checksums", "authenticators", "exchanges", "findings")}
+    nodes: Dict[str, dict] = {}
+    ha_skew: Dict[bytes, SkewHistogram] = {}
+    for part in parts:
+        for name, counter in totals.items():
+            counter.update(part[name])
+        nodes.update(part["nodes"])
+        for ha, histogram in part["ha_skew"].items():
+            ha_skew.setdefault(ha, SkewHistogram()).merge(histogram)
+    by_severity: Counter = Counter()
+    for code, count in totals["findings"].items():
+        by_severity[RULES[code].severity] += count
+    return {
+        "event_type": "summary",
+        "frames": dict(parts[0]["frames"]) if parts else {},
+        "messages": dict(sorted(totals["messages"].items())),
+        "checksums": dict(sorted(totals["checksums"].items())),
+        "authenticators": dict(sorted(totals["authenticators"].items())),
+        "exchanges": dict(sorted(totals["exchanges"].items())),
+        "findings": dict(sorted(totals["findings"].items())),
+        "findings_by_severity": {s: by_severity[s] for s in ("critical", "error", "warning", "info")},
+        "mobile_nodes": len(nodes),
+        "clock": "capture timestamps%s" % (" shifted by %+g s" % clock_offset if clock_offset else ""),
+        "mn_clock_skew_seconds": {key: skew for key, skew in sorted(nodes.items()) if skew["samples"]},
+        "ha_clock_skew_seconds": {format_address(ha): histogram.as_json()
+                                  for ha, histogram in sorted(ha_skew.items())},
+    }
 
 
 def _snapshot(node: NodeState) -> dict:

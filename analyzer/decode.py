@@ -15,6 +15,7 @@ import ipaddress
 from typing import List, Optional, Tuple
 
 from . import mobility, schema
+from .capture import Prefilter
 
 ETH_IPV6 = 0x86DD
 VLAN_TAGS = (0x8100, 0x88A8, 0x9100)
@@ -46,6 +47,15 @@ MH_NUMBERS = (schema.MH_NEXT_HEADER, schema.MH_NEXT_HEADER_OLD)
 HOME_ADDRESS_OPTION = 201
 UPPER_LAYER_NOT_MH = frozenset(range(256)) - {HOP_BY_HOP, ROUTING, FRAGMENT, AUTH_HEADER,
                                               DEST_OPTS, *MH_NUMBERS}
+
+
+# What the capture reader may drop from raw Ethernet octets before any object is
+# built: an IPv6 packet whose first next header is an upper layer other than the
+# Mobility Header, and anything that is not IPv6 or a VLAN tag around it.
+MOBILITY_PREFILTER = Prefilter(
+    linktype=DLT_EN10MB, ethertype=ETH_IPV6, pass_ethertypes=frozenset(VLAN_TAGS), min_length=14 + 40,
+    version_offset=14, next_header_offset=14 + 6,
+    reject_next_header=bytes(nh in UPPER_LAYER_NOT_MH for nh in range(256)))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -148,6 +158,15 @@ def _ipv6_offset(linktype: int, data: bytes) -> int:
 
 def decode_frame(capture: str, number: int, ts_ns: int, linktype: int, data: bytes) -> Optional[Message]:
     """A ``Message`` for a frame with a Mobility Header (or a broken chain), else None."""
+    msg = locate(capture, number, ts_ns, linktype, data)
+    if msg is not None and msg.mh_offset is not None:
+        parse_mobility_header(msg, data)
+    return msg
+
+
+def locate(capture: str, number: int, ts_ns: int, linktype: int, data: bytes) -> Optional[Message]:
+    """The IPv6 chain walked up to the Mobility Header, which is left unparsed
+    (``mh_offset`` says where it starts; None for a fragment or a broken chain)."""
     ip = _ipv6_offset(linktype, data)
     if ip < 0 or len(data) < ip + 40 or data[ip] >> 4 != 6:
         return None
@@ -157,15 +176,36 @@ def decode_frame(capture: str, number: int, ts_ns: int, linktype: int, data: byt
     return _walk_chain(capture, number, ts_ns, data, ip, next_header)
 
 
+def home_address_of(msg: Message, data: bytes) -> Optional[bytes]:
+    """``Message.home_address`` read before the Mobility Header is parsed (None
+    for a fragment or a broken chain): what ties a BU to its BA."""
+    offset = msg.mh_offset
+    if offset is None or msg.problems:
+        return None
+    if len(data) > offset + 2 and data[offset + 2] == schema.MH_BA:
+        return msg.rt2_address or msg.dst
+    return msg.home_address_option or msg.src
+
+
+def parse_mobility_header(msg: Message, data: bytes) -> None:
+    offset = msg.mh_offset
+    end = offset + msg.upper_length
+    if end > len(data):
+        msg.problem(len(data), "frame captured %d of %d octets; the Mobility Header is cut off"
+                    % (len(data), end))
+        end = len(data)
+    mh = msg.mh = mobility.parse(data[offset:end])
+    for mh_offset, text in mh.problems:
+        msg.problem(offset + mh_offset, text)
+
+
 def _walk_chain(capture, number, ts_ns, data, ip, next_header) -> Optional[Message]:
     msg = Message(capture, number, ts_ns, ip, data[ip + 8:ip + 24], data[ip + 24:ip + 40])
     payload_length = (data[ip + 4] << 8) | data[ip + 5]
     end = ip + 40 + payload_length if payload_length else len(data)
     captured_end = min(end, len(data))
     offset = ip + 40
-    while True:
-        if next_header in MH_NUMBERS:
-            break
+    while next_header not in MH_NUMBERS:
         if next_header in UPPER_LAYER_NOT_MH:
             return msg if msg.problems else None
         if offset + 8 > captured_end:
@@ -202,12 +242,6 @@ def _walk_chain(capture, number, ts_ns, data, ip, next_header) -> Optional[Messa
     msg.next_header = next_header
     msg.mh_offset = offset
     msg.upper_length = end - offset
-    if end > len(data):
-        msg.problem(len(data), "frame captured %d of %d octets; the Mobility Header is cut off"
-                    % (len(data), end))
-    msg.mh = mobility.parse(data[offset:captured_end])
-    for mh_offset, text in msg.mh.problems:
-        msg.problem(offset + mh_offset, text)
     return msg
 
 

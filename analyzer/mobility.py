@@ -28,6 +28,18 @@ _MESSAGE_LAYOUTS = {m.code: _compile(m.fields) for m in schema.MESSAGES}
 _OPTION_LAYOUTS = {o.code: _compile(o.fields) for o in schema.OPTIONS}
 
 
+def _option_plan(spec: schema.OptionType):
+    """Everything the option loop needs about one option type, in one lookup."""
+    layout, names, tail = _OPTION_LAYOUTS[spec.code]
+    align_x, align_y = spec.align or (None, None)
+    return (spec, layout.unpack_from if layout is not None else None, names, tail,
+            spec.exact_length, spec.minimum_length, spec.fixed_size, align_x, align_y)
+
+
+_OPTION_PLANS = {o.code: _option_plan(o) for o in schema.OPTIONS if o.code != schema.OPT_PAD1}
+_PAD1 = schema.OPTIONS_BY_CODE[schema.OPT_PAD1]
+
+
 class MobilityOption:
     """One mobility option; ``offset`` is where its type octet sits in the MH."""
 
@@ -59,7 +71,7 @@ class MobilityHeader:
     """A parsed Mobility Header.  ``raw`` is exactly the octets on the wire."""
 
     __slots__ = ("raw", "spec", "mh_type", "payload_proto", "header_len", "checksum",
-                 "values", "options", "problems", "declared_length")
+                 "values", "options", "problems", "declared_length", "_first")
 
     def __init__(self, raw: bytes):
         self.raw = raw
@@ -72,6 +84,7 @@ class MobilityHeader:
         self.options: List[MobilityOption] = []
         self.problems: List[Tuple[int, str]] = []
         self.declared_length = None
+        self._first: Dict[int, MobilityOption] = {}   # code -> first decodable option, filled by the parser
 
     @property
     def abbrev(self) -> str:
@@ -80,10 +93,7 @@ class MobilityHeader:
         return "MH%s" % ("?" if self.mh_type is None else self.mh_type)
 
     def option(self, code: int) -> Optional[MobilityOption]:
-        for opt in self.options:
-            if opt.code == code and opt.values:
-                return opt
-        return None
+        return self._first.get(code)
 
     def options_of(self, code: int) -> List[MobilityOption]:
         return [opt for opt in self.options if opt.code == code and opt.values]
@@ -134,12 +144,13 @@ def parse(raw: bytes) -> MobilityHeader:
 
 
 def _parse_options(mh: MobilityHeader, raw: bytes, offset: int, end: int) -> None:
-    options = mh.options
+    append = mh.options.append
+    first = mh._first
+    plans = _OPTION_PLANS
     while offset < end:
         code = raw[offset]
-        spec = schema.OPTIONS_BY_CODE.get(code)
         if code == schema.OPT_PAD1:
-            options.append(MobilityOption(code, spec, offset, None, {}, b""))
+            append(MobilityOption(code, _PAD1, offset, None, {}, b""))
             offset += 1
             continue
         if offset + 2 > end:
@@ -147,29 +158,32 @@ def _parse_options(mh: MobilityHeader, raw: bytes, offset: int, end: int) -> Non
             return
         length = raw[offset + 1]
         data_start = offset + 2
-        if data_start + length > end:
+        data_end = data_start + length
+        plan = plans.get(code)
+        if data_end > end:
             mh.problem(offset, "option %s at octet %d: length %d overruns the header (%d octets left)"
-                       % (spec.name if spec else code, offset, length, end - data_start))
+                       % (plan[0].name if plan else code, offset, length, end - data_start))
             return
-        data = raw[data_start:data_start + length]
-        misaligned = bool(spec and spec.align and offset % spec.align[0] != spec.align[1])
-        option = MobilityOption(code, spec, offset, length, {}, data, misaligned=misaligned)
-        if spec is not None:
-            option.values, option.problem = _decode_option(spec, data, length)
-            if option.problem:
-                mh.problem(offset, "%s at octet %d: %s" % (spec.name, offset, option.problem))
-        options.append(option)
-        offset = data_start + length
-
-
-def _decode_option(spec: schema.OptionType, data: bytes, length: int):
-    exact = spec.exact_length
-    if exact is not None and length != exact:
-        return {}, "length %d, must be %d" % (length, exact)
-    if length < spec.minimum_length:
-        return {}, "length %d, must be at least %d" % (length, spec.minimum_length)
-    layout, names, tail = _OPTION_LAYOUTS[spec.code]
-    values = dict(zip(names, layout.unpack_from(data))) if layout is not None else {}
-    if tail is not None:
-        values[tail] = data[spec.fixed_size:]
-    return values, None
+        data = raw[data_start:data_end]
+        if plan is None:
+            append(MobilityOption(code, None, offset, length, {}, data))
+            offset = data_end
+            continue
+        spec, unpack, names, tail, exact, minimum, fixed_size, align_x, align_y = plan
+        problem = None
+        if exact is not None and length != exact:
+            values, problem = {}, "length %d, must be %d" % (length, exact)
+        elif length < minimum:
+            values, problem = {}, "length %d, must be at least %d" % (length, minimum)
+        else:
+            values = dict(zip(names, unpack(data))) if unpack is not None else {}
+            if tail is not None:
+                values[tail] = data[fixed_size:]
+        option = MobilityOption(code, spec, offset, length, values, data, problem,
+                                align_x is not None and offset % align_x != align_y)
+        if problem:
+            mh.problem(offset, "%s at octet %d: %s" % (spec.name, offset, problem))
+        elif values and code not in first:
+            first[code] = option
+        append(option)
+        offset = data_end

@@ -70,6 +70,14 @@ def _json_dumps():
     return lambda record: orjson.dumps(record).decode()
 
 
+# A reporter renders each event to a ``Rendered`` record, then writes it.  The
+# two steps are apart so that --jobs workers can render in parallel and the
+# parent only writes, in frame order, what they rendered (``analyzer.parallel``).
+# (kind, frame, text, tail): a FINDING's line is text + "frame N: " + tail, the
+# middle part only when the finding is not about the message just shown.
+CAPTURE, MESSAGE, FINDING, LINE = 0, 1, 2, 3
+
+
 class JsonlReporter:
     def __init__(self, out: TextIO, mn_filter: Optional[str] = None):
         self.out = out
@@ -77,21 +85,26 @@ class JsonlReporter:
         self.mn_filter = mn_filter
         self._dumps = _json_dumps()
 
-    def event(self, kind: str, payload) -> None:
+    def render(self, kind: str, payload):
         if kind == "message":
             if self.mn_filter and payload.node_id != self.mn_filter and payload.mn_id != self.mn_filter:
-                return
-            record = message_json(payload, self.iso)
-        elif kind == "finding":
+                return None
+            return (MESSAGE, payload.frame, self._dumps(message_json(payload, self.iso)) + "\n", "")
+        if kind == "finding":
             if self.mn_filter and payload.mn_id != self.mn_filter:
-                return
-            record = payload.as_json()
-        else:
-            if self.mn_filter and kind == "exchange" and payload["mn_id"] != self.mn_filter:
-                return
-            record = payload
-        self.out.write(self._dumps(record))
-        self.out.write("\n")
+                return None
+            return (FINDING, payload.frame, self._dumps(payload.as_json()) + "\n", None)
+        if self.mn_filter and kind == "exchange" and payload["mn_id"] != self.mn_filter:
+            return None
+        return (LINE, 0, self._dumps(payload) + "\n", "")
+
+    def write(self, rendered) -> None:
+        self.out.write(rendered[2])
+
+    def event(self, kind: str, payload) -> None:
+        rendered = self.render(kind, payload)
+        if rendered is not None:
+            self.write(rendered)
 
 
 SEVERITY_LABEL = {"info": "info", "warning": "WARNING", "error": "ERROR", "critical": "CRITICAL"}
@@ -112,38 +125,53 @@ class TextReporter:
         self._header_done = False
         self._last_frame = None
 
-    def event(self, kind: str, payload) -> None:
-        write = self.out.write
+    def render(self, kind: str, payload):
         if kind == "capture":
-            write("== %s\n" % payload["capture"])
-            self._header_done = False
-        elif kind == "message":
+            return (CAPTURE, 0, "== %s\n" % payload["capture"], "")
+        if kind == "message":
             if self.mn_filter and payload.node_id != self.mn_filter and payload.mn_id != self.mn_filter:
-                return
-            if not self._header_done:
-                write(self.HEADER + "\n")
-                self._header_done = True
-            write(self._message_line(payload) + "\n")
-            self._last_frame = payload.frame
-        elif kind == "finding":
+                return None
+            return (MESSAGE, payload.frame, self._message_line(payload) + "\n", "")
+        if kind == "finding":
             if SEVERITY_RANK[payload.severity] < self.min_rank:
-                return
+                return None
             if self.mn_filter and payload.mn_id != self.mn_filter:
-                return
+                return None
             related = " (see frame %s)" % ", ".join(map(str, payload.related)) if payload.related else ""
-            # A finding can arrive after later frames (an unanswered BU): say which frame it is about.
-            about = "" if payload.frame == self._last_frame else "frame %d: " % payload.frame
-            write("%7s  %-8s %s: %s%s%s [%s]\n" % ("", SEVERITY_LABEL[payload.severity], payload.code, about,
-                                                   payload.message, related, payload.rule.rfc))
-        elif kind == "exchange":
+            return (FINDING, payload.frame, "%7s  %-8s %s: " % ("", SEVERITY_LABEL[payload.severity], payload.code),
+                    "%s%s [%s]\n" % (payload.message, related, payload.rule.rfc))
+        if kind == "exchange":
             if self.mn_filter and payload["mn_id"] != self.mn_filter:
-                return
+                return None
             if payload["ba"] is not None or payload["verdict"] == "unanswered":
                 answer = ("BA %d" % payload["ba"]) if payload["ba"] is not None else "no BA"
-                write("%7s  -> exchange BU %d / %s for %s: %s\n" % (
-                    "", payload["bu"], answer, payload["mn_id"], payload["verdict"]))
-        elif kind == "summary":
-            self._summary(payload)
+                return (LINE, 0, "%7s  -> exchange BU %d / %s for %s: %s\n" % (
+                    "", payload["bu"], answer, payload["mn_id"], payload["verdict"]), "")
+            return None
+        if kind == "summary":
+            return (LINE, 0, self._summary(payload), "")
+        return None
+
+    def write(self, rendered) -> None:
+        kind, frame, text, tail = rendered
+        if kind == MESSAGE:
+            if not self._header_done:
+                self.out.write(self.HEADER + "\n")
+                self._header_done = True
+            self._last_frame = frame
+            self.out.write(text)
+        elif kind == FINDING:
+            # A finding can arrive after later frames (an unanswered BU): say which frame it is about.
+            self.out.write(text + ("" if frame == self._last_frame else "frame %d: " % frame) + tail)
+        else:
+            if kind == CAPTURE:
+                self._header_done = False
+            self.out.write(text)
+
+    def event(self, kind: str, payload) -> None:
+        rendered = self.render(kind, payload)
+        if rendered is not None:
+            self.write(rendered)
 
     def _message_line(self, msg: Message) -> str:
         mh = msg.mh
@@ -162,25 +190,26 @@ class TextReporter:
             msg.frame, self.iso(msg.ts_ns)[:23], kind, node[:26], "" if seq is None else seq,
             status_text[:22], skew, auth, msg.checksum or "-")
 
-    def _summary(self, summary: dict) -> None:
-        write = self.out.write
-        write("\n== summary\n")
-        write("frames read: %s\n" % ", ".join("%s %d" % kv for kv in summary["frames"].items()))
-        write("mobility messages: %s\n" % (", ".join("%s %d" % kv for kv in summary["messages"].items()) or "none"))
-        write("mobile nodes: %d\n" % summary["mobile_nodes"])
+    def _summary(self, summary: dict) -> str:
+        lines = ["\n== summary"]
+        write = lines.append
+        write("frames read: %s" % ", ".join("%s %d" % kv for kv in summary["frames"].items()))
+        write("mobility messages: %s" % (", ".join("%s %d" % kv for kv in summary["messages"].items()) or "none"))
+        write("mobile nodes: %d" % summary["mobile_nodes"])
         if summary["authenticators"]:
-            write("authenticators: %s\n" % ", ".join("%s %d" % kv for kv in sorted(summary["authenticators"].items())))
+            write("authenticators: %s" % ", ".join("%s %d" % kv for kv in sorted(summary["authenticators"].items())))
         if summary["exchanges"]:
-            write("exchanges: %s\n" % ", ".join("%s %d" % kv for kv in summary["exchanges"].items()))
+            write("exchanges: %s" % ", ".join("%s %d" % kv for kv in summary["exchanges"].items()))
         severities = summary["findings_by_severity"]
-        write("findings: %s\n" % ", ".join("%s %d" % (s, severities[s]) for s in severities))
+        write("findings: %s" % ", ".join("%s %d" % (s, severities[s]) for s in severities))
         for code, count in summary["findings"].items():
-            write("  %-26s %d\n" % (code, count))
-        write("clock: timestamps judged against %s\n" % summary["clock"])
+            write("  %-26s %d" % (code, count))
+        write("clock: timestamps judged against %s" % summary["clock"])
         for title, key in (("mobile node clock skew", "mn_clock_skew_seconds"),
                            ("home agent clock skew (from 144 answers)", "ha_clock_skew_seconds")):
             if summary[key]:
-                write("%s (s, min / median / max):\n" % title)
+                write("%s (s, min / median / max):" % title)
                 for who, stats in summary[key].items():
-                    write("  %-40s %+.3f / %+.3f / %+.3f  (%d samples)\n" % (
+                    write("  %-40s %+.3f / %+.3f / %+.3f  (%d samples)" % (
                         who, stats["min"], stats["median"], stats["max"], stats["samples"]))
+        return "\n".join(lines) + "\n"

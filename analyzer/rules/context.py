@@ -59,6 +59,39 @@ class SkewStats:
                 "max": _round(self.high), "median_exact": self.count <= SKEW_SAMPLES}
 
 
+class SkewHistogram:
+    """min / median / max over values kept to the millisecond the summary shows.
+
+    Unlike the reservoir it merges exactly, so the home agents' skew is the
+    same whether one process or several measured it; rounding is monotonic,
+    so each statistic equals the exact one rounded."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self):
+        self.counts: Dict[float, int] = {}
+
+    def add(self, value: float) -> None:
+        key = round(value, 3)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def merge(self, other: "SkewHistogram") -> None:
+        for key, count in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    def as_json(self) -> dict:
+        ordered = sorted(self.counts.items())
+        total = sum(count for _value, count in ordered)
+        median, seen = None, 0
+        for value, count in ordered:
+            seen += count
+            if seen > total // 2:
+                median = value
+                break
+        return {"samples": total, "min": ordered[0][0] if ordered else None, "median": median,
+                "max": ordered[-1][0] if ordered else None, "median_exact": True}
+
+
 def _round(value):
     return None if value is None else round(value, 3)
 

@@ -157,6 +157,9 @@ class CaptureReader:
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
 
+    def close(self) -> None:
+        self._buffer.stream.close()
+
     def __next__(self) -> Frame:
         return next(self._frames)
 

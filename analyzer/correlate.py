@@ -24,6 +24,7 @@ from .rules.message import CAPTURE_TRUNCATED, MALFORMED, malformed_text
 from .rules.message import checksum_bad as _checksum_bad
 
 MESSAGE_RULES = rules_in("message")
+MESSAGE_CHECKS = [(rule, rule.check) for rule in MESSAGE_RULES]   # bound once: looked up per message
 checksum_bad = _checksum_bad.rule
 BU_RULES = rules_in("bu")
 EXCHANGE_RULES = rules_in("exchange")
@@ -108,8 +109,9 @@ class Auditor:
             msg.node_id = node.mn_id
         if msg.frame == self.watch_frame and "message" not in self.watched:
             self.watched.update(message=msg, node=node, node_before=node and _snapshot(node))
-        for rule in MESSAGE_RULES:
-            for out in rule.check(msg, self.ctx):
+        ctx = self.ctx
+        for rule, check in MESSAGE_CHECKS:
+            for out in check(msg, ctx):
                 events.append(self._finding_from(rule, msg.capture, msg.frame, out, mn_label))
         if node is None:
             return events

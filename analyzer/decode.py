@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from socket import AF_INET6
+from socket import inet_ntop as _inet_ntop
 from typing import List, Optional, Tuple
 
 from . import mobility, schema
@@ -58,14 +60,23 @@ MOBILITY_PREFILTER = Prefilter(
     reject_next_header=bytes(nh in UPPER_LAYER_NOT_MH for nh in range(256)))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
 def _ipv6_text(raw: bytes) -> str:
     return str(ipaddress.IPv6Address(raw))
 
 
+_UNSPECIFIED_PREFIX = bytes(10)
+
+
 def format_address(raw: Optional[bytes]) -> Optional[str]:
-    # Cached: the same few addresses per mobile node recur in every message.
-    return None if raw is None else _ipv6_text(raw)
+    if raw is None:
+        return None
+    # inet_ntop (C) writes what ipaddress writes (RFC 5952), except that it shows
+    # addresses starting with 80 zero bits as IPv4-mapped/compatible: those go
+    # the slow way.
+    if raw[:10] == _UNSPECIFIED_PREFIX:
+        return _ipv6_text(raw)
+    return _inet_ntop(AF_INET6, raw)
 
 
 class Message:

@@ -38,6 +38,7 @@ def _option_plan(spec: schema.OptionType):
 
 _OPTION_PLANS = {o.code: _option_plan(o) for o in schema.OPTIONS if o.code != schema.OPT_PAD1}
 _PAD1 = schema.OPTIONS_BY_CODE[schema.OPT_PAD1]
+_NONE: List["MobilityOption"] = []
 
 
 class MobilityOption:
@@ -71,7 +72,7 @@ class MobilityHeader:
     """A parsed Mobility Header.  ``raw`` is exactly the octets on the wire."""
 
     __slots__ = ("raw", "spec", "mh_type", "payload_proto", "header_len", "checksum",
-                 "values", "options", "problems", "declared_length", "_first")
+                 "values", "options", "problems", "declared_length", "_by_code")
 
     def __init__(self, raw: bytes):
         self.raw = raw
@@ -84,7 +85,8 @@ class MobilityHeader:
         self.options: List[MobilityOption] = []
         self.problems: List[Tuple[int, str]] = []
         self.declared_length = None
-        self._first: Dict[int, MobilityOption] = {}   # code -> first decodable option, filled by the parser
+        # code -> its decodable options in wire order, filled by the parser
+        self._by_code: Dict[int, List[MobilityOption]] = {}
 
     @property
     def abbrev(self) -> str:
@@ -93,10 +95,12 @@ class MobilityHeader:
         return "MH%s" % ("?" if self.mh_type is None else self.mh_type)
 
     def option(self, code: int) -> Optional[MobilityOption]:
-        return self._first.get(code)
+        found = self._by_code.get(code)
+        return found[0] if found else None
 
     def options_of(self, code: int) -> List[MobilityOption]:
-        return [opt for opt in self.options if opt.code == code and opt.values]
+        """The decodable options of one type, in wire order (a shared list: do not change it)."""
+        return self._by_code.get(code, _NONE)
 
     def problem(self, offset: int, text: str) -> None:
         self.problems.append((offset, text))
@@ -145,7 +149,7 @@ def parse(raw: bytes) -> MobilityHeader:
 
 def _parse_options(mh: MobilityHeader, raw: bytes, offset: int, end: int) -> None:
     append = mh.options.append
-    first = mh._first
+    by_code = mh._by_code
     plans = _OPTION_PLANS
     while offset < end:
         code = raw[offset]
@@ -183,7 +187,11 @@ def _parse_options(mh: MobilityHeader, raw: bytes, offset: int, end: int) -> Non
                                 align_x is not None and offset % align_x != align_y)
         if problem:
             mh.problem(offset, "%s at octet %d: %s" % (spec.name, offset, problem))
-        elif values and code not in first:
-            first[code] = option
+        elif values:
+            found = by_code.get(code)
+            if found is None:
+                by_code[code] = [option]
+            else:
+                found.append(option)
         append(option)
         offset = data_end

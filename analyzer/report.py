@@ -7,6 +7,7 @@ soon as it is known, so ``tcpdump -w - | mip6-audit -`` shows findings live.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Optional, TextIO
@@ -62,12 +63,14 @@ def status_name(mh, status: int) -> str:
 
 
 def _json_dumps():
-    """orjson when installed (several times faster on long captures), else the standard library."""
+    """Record -> one UTF-8 line: orjson when installed (several times faster on
+    long captures), else the standard library."""
     try:
         import orjson
     except ImportError:
-        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    return lambda record: orjson.dumps(record).decode()
+        encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        return lambda record: (encode(record) + "\n").encode()
+    return functools.partial(orjson.dumps, option=orjson.OPT_APPEND_NEWLINE)
 
 
 # A reporter renders each event to a ``Rendered`` record, then writes it.  The
@@ -89,14 +92,14 @@ class JsonlReporter:
         if kind == "message":
             if self.mn_filter and payload.node_id != self.mn_filter and payload.mn_id != self.mn_filter:
                 return None
-            return (MESSAGE, payload.frame, self._dumps(message_json(payload, self.iso)) + "\n", "")
+            return (MESSAGE, payload.frame, self._dumps(message_json(payload, self.iso)).decode(), "")
         if kind == "finding":
             if self.mn_filter and payload.mn_id != self.mn_filter:
                 return None
-            return (FINDING, payload.frame, self._dumps(payload.as_json()) + "\n", None)
+            return (FINDING, payload.frame, self._dumps(payload.as_json()).decode(), None)
         if self.mn_filter and kind == "exchange" and payload["mn_id"] != self.mn_filter:
             return None
-        return (LINE, 0, self._dumps(payload) + "\n", "")
+        return (LINE, 0, self._dumps(payload).decode(), "")
 
     def write(self, rendered) -> None:
         self.out.write(rendered[2])

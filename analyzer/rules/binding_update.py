@@ -13,23 +13,27 @@ A_FLAG = 0x8000
 def assess_bu(msg, node: NodeState, ctx: RuleContext) -> BUAssessment:
     """Everything the BU and exchange rules need to know about one BU."""
     mh = msg.mh
+    values = mh.values
     auth_options = mh.options_of(schema.OPT_AUTH)
     subtypes = [o.values["subtype"] for o in auth_options]
-    mn_ha_spi = next((o.values["spi"] for o in auth_options
-                      if o.values["subtype"] == schema.AUTH_SUBTYPE_MN_HA), None)
+    mn_ha_spi = None
+    for option in auth_options:
+        if option.values["subtype"] == schema.AUTH_SUBTYPE_MN_HA:
+            mn_ha_spi = option.values["spi"]
+            break
     sa = ctx.sa_for(msg.mn_id, msg.home_address, mn_ha_spi)
     policy = ctx.policy_for(sa)
     replay_option = mh.option(schema.OPT_REPLAY)
+    results = [r.result for r in msg.auth_results]
     bu = BUAssessment(
-        frame=msg.frame, capture=msg.capture, ts_ns=msg.ts_ns, seq=mh.values.get("seq"),
-        ack_requested=bool(mh.values.get("flags", 0) & A_FLAG), policy=policy, sa=sa,
-        timestamp=replay_option.values["timestamp"] if replay_option else None,
+        msg.frame, msg.capture, msg.ts_ns, values.get("seq"), bool(values.get("flags", 0) & A_FLAG), policy, sa,
+        replay_option.values["timestamp"] if replay_option else None,
         has_auth=bool(auth_options),
         has_mn_ha=schema.AUTH_SUBTYPE_MN_HA in subtypes,
         has_mn_aaa=schema.AUTH_SUBTYPE_MN_AAA in subtypes,
-        auth_failed=any(r.result == INVALID for r in msg.auth_results),
-        auth_valid=bool(msg.auth_results) and all(r.result == VALID for r in msg.auth_results),
-        authenticators=tuple(bytes(o.values["authenticator"]) for o in auth_options),
+        auth_failed=INVALID in results,
+        auth_valid=bool(results) and results.count(VALID) == len(results),
+        authenticators=tuple([bytes(o.values["authenticator"]) for o in auth_options]),
     )
     bu.sa_without_auth = not auth_options and sa is not None
     bu.checksum_bad = msg.checksum == INVALID

@@ -119,3 +119,25 @@ def test_jobs_must_be_positive(run_cli, story_keys, tmp_path):
     story.exchange(0, 1)
     result = run_cli(write_story(story, tmp_path / "s.pcap"), "--jobs", "0")
     assert result.code == 2 and "--jobs" in result.err
+
+
+def test_authenticator_window_behaves_like_the_lru_dict_it_replaces():
+    """Per-node state is what each worker keeps; the fixed-size window must
+    remember exactly what an OrderedDict of the last N distinct authenticators would."""
+    import random
+    from collections import OrderedDict
+
+    from analyzer.rules.context import AuthenticatorWindow
+    rng = random.Random(3)
+    for size in (1, 3, 8, 256):
+        window, reference = AuthenticatorWindow(size), OrderedDict()
+        pool = [bytes(rng.getrandbits(8) for _ in range(rng.choice((0, 12, 20, 21, 40)))) for _ in range(size * 3)]
+        for frame in range(1, 1500):
+            authenticator = rng.choice(pool)
+            assert window.get(authenticator) == reference.get(authenticator)
+            reference[authenticator] = frame
+            reference.move_to_end(authenticator)
+            while len(reference) > size:
+                reference.popitem(last=False)
+            window.remember(authenticator, frame)
+            assert len(window) == len(reference)

@@ -41,8 +41,9 @@ def assess_bu(msg, node: NodeState, ctx: RuleContext) -> BUAssessment:
                         > subtypes.index(schema.AUTH_SUBTYPE_MN_AAA))
     bu.mesg_id_required_missing = policy.require_mesg_id and replay_option is None
     for authenticator in bu.authenticators:
-        if authenticator in node.seen:
-            bu.duplicate_of = node.seen[authenticator]
+        seen_in = node.seen.get(authenticator)
+        if seen_in is not None:
+            bu.duplicate_of = seen_in
             break
     if policy.replay == "timestamp":
         if bu.timestamp is not None:

@@ -7,7 +7,9 @@ of authenticators it has already sent.
 
 from __future__ import annotations
 
+import hashlib
 import random
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -30,7 +32,10 @@ def sequence_newer(new: int, old: int) -> bool:
 
 
 class SkewStats:
-    """min / max exactly, median from a deterministic bounded reservoir."""
+    """min / max exactly, median from a deterministic bounded reservoir.
+
+    The reservoir is allocated whole at the first sample, so a node costs the
+    same memory after ten BUs as after ten thousand."""
 
     __slots__ = ("count", "low", "high", "samples", "_rng")
 
@@ -38,22 +43,24 @@ class SkewStats:
         self.count = 0
         self.low = None
         self.high = None
-        self.samples: List[float] = []
+        self.samples = None          # array of SKEW_SAMPLES doubles, the first min(count, SKEW_SAMPLES) used
         self._rng = random.Random(seed)
 
     def add(self, value: float) -> None:
+        if self.samples is None:
+            self.samples = array("d", bytes(8 * SKEW_SAMPLES))
         self.count += 1
         self.low = value if self.low is None else min(self.low, value)
         self.high = value if self.high is None else max(self.high, value)
-        if len(self.samples) < SKEW_SAMPLES:
-            self.samples.append(value)
+        if self.count <= SKEW_SAMPLES:
+            self.samples[self.count - 1] = value
         else:
             slot = self._rng.randrange(self.count)
             if slot < SKEW_SAMPLES:
                 self.samples[slot] = value
 
     def as_json(self) -> dict:
-        ordered = sorted(self.samples)
+        ordered = sorted(self.samples[:min(self.count, SKEW_SAMPLES)]) if self.samples is not None else []
         median = ordered[len(ordered) // 2] if ordered else None
         return {"samples": self.count, "min": _round(self.low), "median": _round(median),
                 "max": _round(self.high), "median_exact": self.count <= SKEW_SAMPLES}
@@ -90,6 +97,60 @@ class SkewHistogram:
                 break
         return {"samples": total, "min": ordered[0][0] if ordered else None, "median": median,
                 "max": ordered[-1][0] if ordered else None, "median_exact": True}
+
+
+class AuthenticatorWindow:
+    """The last SEEN_AUTHENTICATORS distinct authenticators a node sent, each with
+    the frame it was last seen in; the oldest is forgotten first.
+
+    Two fixed buffers instead of a dict of bytes: memory is the same for every
+    node from its first BU on, whatever the length of the capture.  Entries are
+    kept oldest first in slots of a length octet and 20 octets (a longer
+    authenticator is kept as its SHA-1, marked by length 255)."""
+
+    SLOT = 21
+    __slots__ = ("keys", "frames", "count", "size")
+
+    def __init__(self, size: int = SEEN_AUTHENTICATORS):
+        self.size = size
+        self.keys = bytearray(size * self.SLOT)
+        self.frames = array("q", bytes(8 * size))
+        self.count = 0
+
+    @staticmethod
+    def _slot(authenticator: bytes) -> bytes:
+        if len(authenticator) > AuthenticatorWindow.SLOT - 1:
+            return b"\xff" + hashlib.sha1(authenticator).digest()
+        return bytes((len(authenticator),)) + authenticator + bytes(AuthenticatorWindow.SLOT - 1 - len(authenticator))
+
+    def _index(self, slot: bytes) -> int:
+        end = self.count * self.SLOT
+        found = self.keys.find(slot, 0, end)
+        while found > 0 and found % self.SLOT:
+            found = self.keys.find(slot, found + 1, end)
+        return found // self.SLOT if found >= 0 else -1
+
+    def get(self, authenticator: bytes) -> Optional[int]:
+        index = self._index(self._slot(authenticator))
+        return self.frames[index] if index >= 0 else None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def remember(self, authenticator: bytes, frame: int) -> None:
+        slot = self._slot(authenticator)
+        index = self._index(slot)
+        if index < 0 and self.count < self.size:
+            index = self.count
+            self.count += 1
+        elif index < 0:
+            index = 0           # forget the oldest
+        last, width = self.count - 1, self.SLOT
+        # Entries after ``index`` move one slot towards the start; this one goes last.
+        self.keys[index * width:last * width] = self.keys[(index + 1) * width:self.count * width]
+        self.frames[index:last] = self.frames[index + 1:self.count]
+        self.keys[last * width:self.count * width] = slot
+        self.frames[last] = frame
 
 
 def _round(value):
@@ -179,15 +240,12 @@ class NodeState:
     mismatch_frame: Optional[int] = None     # the 144 the MN must now adjust to
     mismatch_ha_offset: Optional[float] = None
     pending: "OrderedDict[int, BUAssessment]" = field(default_factory=OrderedDict)
-    seen: "OrderedDict[bytes, int]" = field(default_factory=OrderedDict)   # authenticator -> frame
+    seen: AuthenticatorWindow = field(default_factory=AuthenticatorWindow)   # authenticator -> frame
     skew: SkewStats = field(default_factory=SkewStats)
 
     def remember_authenticators(self, assessment: BUAssessment) -> None:
         for auth in assessment.authenticators:
-            self.seen[auth] = assessment.frame
-            self.seen.move_to_end(auth)
-        while len(self.seen) > SEEN_AUTHENTICATORS:
-            self.seen.popitem(last=False)
+            self.seen.remember(auth, assessment.frame)
 
 
 @dataclass

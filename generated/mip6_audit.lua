@@ -973,11 +973,18 @@ end)()
 -- Read again whenever the preference changes and on every (re)dissection pass
 -- (init), so an edited keyfile takes effect on reload.
 local keys = { path = nil, store = nil, problem = nil }
+-- Authenticator verdicts by frame number, then by the option's place in the
+-- frame.  Wireshark dissects a frame again each time it is shown or the
+-- display filter changes, and the HMAC is the dearest part; the verdict only
+-- depends on the frame's octets and the keys, so it is kept until they are
+-- read again.
+local verdict_cache = {}
 
 local function current_keys()
     local path = mip6audit.prefs.keyfile or ""
     if keys.path ~= path then
         keys.path = path
+        verdict_cache = {}
         if path == "" then
             keys.store, keys.problem = nil, nil
         else
@@ -997,7 +1004,17 @@ end
 
 -- Octets and numbers ------------------------------------------------------------------
 -- `raw` strings are 1-based; every offset in this file is 0-based like Wireshark's.
+-- One string.byte call per number: calls, not arithmetic, are what cost in Lua.
 local function uint_at(raw, offset, size)
+    if size == 1 then return byte(raw, offset + 1) end
+    if size == 2 then
+        local b1, b2 = byte(raw, offset + 1, offset + 2)
+        return b1 * 256 + b2
+    end
+    if size == 4 then
+        local b1, b2, b3, b4 = byte(raw, offset + 1, offset + 4)
+        return ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+    end
     local value = 0
     for i = offset + 1, offset + size do
         value = value * 256 + byte(raw, i)
@@ -1013,7 +1030,12 @@ end
 local function internet_checksum(data)
     local sum = 0
     local length = #data
-    for i = 1, length - 1, 2 do
+    local whole = length - length % 8
+    for i = 1, whole, 8 do
+        local h1, l1, h2, l2, h3, l3, h4, l4 = byte(data, i, i + 7)
+        sum = sum + (h1 + h2 + h3 + h4) * 256 + l1 + l2 + l3 + l4
+    end
+    for i = whole + 1, length - 1, 2 do
         local high, low = byte(data, i, i + 1)
         sum = sum + high * 256 + low
     end
@@ -1207,11 +1229,10 @@ local function walk_chain(raw, ip, target)
     return found
 end
 
-local function enclosing_ipv6(tvb)
+local function enclosing_ipv6(here)
     local frame = frame_field()
     if not frame then return nil end
     local raw = frame.range:raw()
-    local here = tvb:offset()
     local sources = { ipv6_source_field() }
     for i = #sources, 1, -1 do
         local ip = sources[i].offset - 8
@@ -1306,6 +1327,22 @@ local function check_authenticator(mh, raw, option, ip, store, nai)
     return "unsupported", format("authentication subtype %d is not defined by RFC 4285", subtype)
 end
 
+local function cached_authenticator(frame_number, place, mh, raw, option, ip, store, nai)
+    local frame = verdict_cache[frame_number]
+    if not frame then
+        frame = {}
+        verdict_cache[frame_number] = frame
+    end
+    -- An option starts within the 2048 octets a Header Len can declare.
+    local key = place * 4096 + option.offset
+    local verdict = frame[key]
+    if not verdict then
+        verdict = { check_authenticator(mh, raw, option, ip, store, nai) }
+        frame[key] = verdict
+    end
+    return verdict[1], verdict[2], verdict[3]
+end
+
 -- RFC 4285 5, 5.1, 5.2: one option per subtype, MN-HA before MN-AAA, MN-AAA
 -- last, a lone MN-HA last, no MN-AAA in a BA.  Padding after the last option
 -- is allowed: the header must end on a multiple of 8 octets.
@@ -1360,13 +1397,14 @@ local function ntp_seconds(raw8)
     return uint_at(raw8, 0, 4) + uint_at(raw8, 4, 4) / 4294967296
 end
 
+-- Each option's item and range are kept on the option, for the verdicts.
 local function add_options(tree, tvb, mh, captured)
-    local items = {}
-    for index, option in ipairs(mh.options) do
+    for _, option in ipairs(mh.options) do
         local spec = option.spec
-        local item = tree:add(spec and spec.hf or hf.option, tvb:range(option.offset, option.size))
+        local whole = tvb:range(option.offset, option.size)
+        local item = tree:add(spec and spec.hf or hf.option, whole)
         if not spec then item:append_text(format(": unknown type %d", option.code)) end
-        items[index] = item
+        option.item, option.range = item, whole
         item:add(hf.option_type, tvb:range(option.offset, 1))
         if option.length ~= nil then
             item:add(hf.option_length, tvb:range(option.offset + 1, 1))
@@ -1385,7 +1423,6 @@ local function add_options(tree, tvb, mh, captured)
                                                               spec.name, option.offset, spec.align[1], spec.align[2]))
         end
     end
-    return items
 end
 
 local function describe(mh)
@@ -1403,10 +1440,11 @@ local builtin_mipv6 = ip_proto_table:get_dissector(135)
 function mip6audit.dissector(tvb, pinfo, root)
     local captured = tvb:len()
     local raw = captured > 0 and tvb:raw(0, captured) or ""
-    local ip = enclosing_ipv6(tvb)
+    local here = tvb:offset()
+    local ip = enclosing_ipv6(here)
     -- The upper-layer length the IPv6 payload length promises, as the analyzer
     -- takes it; Wireshark clips its own to the frame when the two disagree.
-    local upper_length = ip and ip.payload_end - tvb:offset() or tvb:reported_len()
+    local upper_length = ip and ip.payload_end - here or tvb:reported_len()
     local tree = root:add(mip6audit, tvb:range(0, captured))
     local mh = parse_mobility_header(raw)
     local summary = describe(mh)
@@ -1443,13 +1481,7 @@ function mip6audit.dissector(tvb, pinfo, root)
     elseif not spec and mh.data_end and mh.data_end > MH_FIXED_SIZE then
         tree:add(hf.mh_data, tvb:range(MH_FIXED_SIZE, mh.data_end - MH_FIXED_SIZE))
     end
-    local option_items = add_options(body, tvb, mh, captured)
-    local function item_of(option)
-        for index, candidate in ipairs(mh.options) do
-            if candidate == option then return option_items[index] end
-        end
-        return body
-    end
+    add_options(body, tvb, mh, captured)
 
     for _, found in ipairs(mh.problems) do
         if found.offset < captured then
@@ -1473,10 +1505,9 @@ function mip6audit.dissector(tvb, pinfo, root)
     if mh.declared_length then
         for _, option in ipairs(mh.options) do
             if option.code == OPT_AUTH and option.values then
-                local result, reason, sa = check_authenticator(mh, raw, option, ip, store, nai)
+                local result, reason, sa = cached_authenticator(pinfo.number, here, mh, raw, option, ip, store, nai)
                 if sa and sa.close_enough then close_enough = sa.close_enough end
-                local item = item_of(option)
-                local range = tvb:range(option.offset, option.size)
+                local item, range = option.item, option.range
                 item:add(hf.auth_result, range, result):set_generated()
                 item:add(hf.auth_reason, range, reason):set_generated()
                 if result == "valid" or result == "invalid" then
@@ -1495,15 +1526,15 @@ function mip6audit.dissector(tvb, pinfo, root)
         end
     end
     check_option_order(mh, function(option, expert_field, text)
-        item_of(option):add_proto_expert_info(expert_field, text)
+        option.item:add_proto_expert_info(expert_field, text)
     end)
 
     -- Replay protection: distance of each timestamp from the capture clock
     for _, option in ipairs(mh.options) do
         if option.code == OPT_REPLAY and option.values then
-            local item = item_of(option)
+            local item = option.item
             local offset = ntp_seconds(option.values.timestamp) - NTP_UNIX_OFFSET - pinfo.abs_ts
-            item:add(hf.mesgid_offset, tvb:range(option.offset, option.size), offset):set_generated()
+            item:add(hf.mesgid_offset, option.range, offset):set_generated()
             if mh.mh_type == MH_BA and mh.values and mh.values.status == STATUS_ID_MISMATCH then
                 item:add_proto_expert_info(ef.mesgid_ha_clock, format(
                     "Status 144: the high 32 bits are the HA's clock, %.3f s from the capture clock", offset))

@@ -974,10 +974,11 @@ end)()
 -- (init), so an edited keyfile takes effect on reload.
 local keys = { path = nil, store = nil, problem = nil }
 -- Authenticator verdicts by frame number, then by the option's place in the
--- frame.  Wireshark dissects a frame again each time it is shown or the
--- display filter changes, and the HMAC is the dearest part; the verdict only
--- depends on the frame's octets and the keys, so it is kept until they are
--- read again.
+-- frame.  The GUI dissects a frame again each time it is shown or the display
+-- filter changes, and the HMAC is the dearest part; the verdict only depends
+-- on the frame's octets and the keys, so it is kept until they are read
+-- again.  Only frames seen before (pinfo.visited) are cached: a single pass,
+-- like plain tshark, would pay for a table per frame and never read it.
 local verdict_cache = {}
 
 local function current_keys()
@@ -1327,7 +1328,9 @@ local function check_authenticator(mh, raw, option, ip, store, nai)
     return "unsupported", format("authentication subtype %d is not defined by RFC 4285", subtype)
 end
 
-local function cached_authenticator(frame_number, place, mh, raw, option, ip, store, nai)
+local function cached_authenticator(pinfo, place, mh, raw, option, ip, store, nai)
+    if not pinfo.visited then return check_authenticator(mh, raw, option, ip, store, nai) end
+    local frame_number = pinfo.number
     local frame = verdict_cache[frame_number]
     if not frame then
         frame = {}
@@ -1505,7 +1508,7 @@ function mip6audit.dissector(tvb, pinfo, root)
     if mh.declared_length then
         for _, option in ipairs(mh.options) do
             if option.code == OPT_AUTH and option.values then
-                local result, reason, sa = cached_authenticator(pinfo.number, here, mh, raw, option, ip, store, nai)
+                local result, reason, sa = cached_authenticator(pinfo, here, mh, raw, option, ip, store, nai)
                 if sa and sa.close_enough then close_enough = sa.close_enough end
                 local item, range = option.item, option.range
                 item:add(hf.auth_result, range, result):set_generated()

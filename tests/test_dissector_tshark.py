@@ -257,3 +257,26 @@ def test_fields_register_beside_the_builtin_ones(tmp_path):
                    "mnid.identifier", "mh.checksum.status"):
         assert P + wanted in names
     assert "mip6.auth.mobility_spi" in names  # the built-in stays registered
+
+
+def test_a_second_dissection_gives_the_same_verdicts(tmp_path, built):
+    """tshark -2 dissects every frame twice; the second time the verdicts are cached by frame."""
+    import subprocess
+
+    lua = tmp_path / "d.lua"
+    lua.write_text(dissector.render())
+    fields = [P + "auth.result", P + "auth.reason", P + "mh.checksum.status", "_ws.expert.message"]
+
+    def verdicts(*extra):
+        command = ["tshark", "-X", "lua_script:%s" % lua, "-o", "%skeyfile:%s" % (P, built[1]), *extra,
+                   "-r", str(built[0]), "-T", "fields", "-E", "occurrence=a"]
+        for field in fields:
+            command += ["-e", field]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.splitlines()
+
+    once, twice = verdicts(), verdicts("-2")
+    assert twice == once
+    results = {result for line in once for result in line.split("\t")[0].split(",")}
+    assert {"valid", "invalid", "no-key"} <= results

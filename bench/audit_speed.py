@@ -145,7 +145,8 @@ def tshark_command(capture: Path) -> list:
 def median_of(runs: list) -> dict:
     return {"wall": statistics.median(r["wall"] for r in runs), "cpu": statistics.median(r["cpu"] for r in runs),
             "rss_kb": max(r["rss_kb"] for r in runs), "tree_kb": max(r["tree_kb"] for r in runs),
-            "runs": len(runs), "walls": [round(r["wall"], 2) for r in runs]}
+            "runs": len(runs), "walls": [round(r["wall"], 2) for r in runs],
+            "load": statistics.median(r["load"] for r in runs)}
 
 
 def bench_capture(capture: Path, keys: Path, reps: int, jobs_list, tshark: bool) -> dict:
@@ -156,7 +157,9 @@ def bench_capture(capture: Path, keys: Path, reps: int, jobs_list, tshark: bool)
         for name, command, wanted_reps in plans:
             if rep < wanted_reps:
                 print("  %s run %d ..." % (name, rep + 1), end="", flush=True)
+                load = os.getloadavg()[0]
                 run = measure(command)
+                run["load"] = load
                 if run["code"] not in (0, 1):
                     raise SystemExit("%s failed (exit %s):\n%s" % (name, run["code"], run["stderr"]))
                 print(" %.2f s, %d MB" % (run["wall"], run["rss_kb"] // 1024), flush=True)
@@ -165,7 +168,9 @@ def bench_capture(capture: Path, keys: Path, reps: int, jobs_list, tshark: bool)
         home = tempfile.mkdtemp(prefix="bench-tshark-home-")
         env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home)
         print("  tshark (one run) ...", end="", flush=True)
+        load = os.getloadavg()[0]
         run = measure(tshark_command(capture), env=env)
+        run["load"] = load
         if run["code"] != 0:
             raise SystemExit("tshark failed:\n%s" % run["stderr"])
         print(" %.1f s, %d MB" % (run["wall"], run["rss_kb"] // 1024), flush=True)
@@ -201,13 +206,14 @@ def table(label: str, facts: dict, measured: dict) -> list:
     lines = ["### %s: %d frames, %d mobility messages, %.0f MB" % (
         label, facts["frames"], facts["messages"], facts["octets"] / 1e6), "",
         "| command | median wall (s) | CPU (s) | runs | x dpkt floor | peak RSS, largest process (MB) "
-        "| peak PSS, all processes (MB) | per frame (us) |",
-        "|---|---|---|---|---|---|---|---|"]
+        "| peak PSS, all processes (MB) | per frame (us) | load average before |",
+        "|---|---|---|---|---|---|---|---|---|"]
     for name in sorted(measured, key=lambda n: measured[n]["wall"]):
         m = measured[name]
-        lines.append("| %s | %.2f %s | %.2f | %d | %.2f | %.0f | %.0f | %.2f |" % (
+        lines.append("| %s | %.2f %s | %.2f | %d | %.2f | %.0f | %.0f | %.2f | %.1f |" % (
             name, m["wall"], "(%s)" % ", ".join(map(str, m["walls"])) if m["runs"] > 1 else "", m["cpu"],
-            m["runs"], m["wall"] / floor, m["rss_kb"] / 1024, m["tree_kb"] / 1024, m["wall"] / facts["frames"] * 1e6))
+            m["runs"], m["wall"] / floor, m["rss_kb"] / 1024, m["tree_kb"] / 1024, m["wall"] / facts["frames"] * 1e6,
+            m["load"]))
     lines.append("")
     return lines
 

@@ -141,3 +141,23 @@ def test_authenticator_window_behaves_like_the_lru_dict_it_replaces():
                 reference.popitem(last=False)
             window.remember(authenticator, frame)
             assert len(window) == len(reference)
+
+
+def test_several_captures_same_output_with_jobs(story_keys, tmp_path):
+    """Frame numbers restart in each capture; the merge orders by capture first,
+    and BUs left unanswered in the first capture come out after the last one."""
+    first, second = Story(), Story()
+    first.exchange(0, 1)
+    first.send_bu(10, 2)                  # unanswered
+    second.exchange(0, 5, forged=bytes(12))
+    second.send_ba(20, 9)                 # unmatched
+    paths = [write_story(first, tmp_path / "a.pcap"), write_story(second, tmp_path / "b.pcap")]
+    for fmt in ("text", "jsonl"):
+        outputs = []
+        for jobs in (1, 2):
+            out = tmp_path / ("out%d.%s" % (jobs, fmt))
+            cli.main([*map(str, paths), "--keys", str(story_keys), "-o", str(out), "--format", fmt,
+                      "--jobs", str(jobs), "--no-progress"])
+            outputs.append(out.read_bytes())
+        assert outputs[0] == outputs[1]
+        assert b"a.pcap" in outputs[0] and b"b.pcap" in outputs[0]

@@ -93,12 +93,12 @@ def run(args: argparse.Namespace) -> int:
             from .parallel import audit_parallel
             summary = audit_parallel(args.captures, keys, options, jobs, make_reporter, reporter, bar)
             reporter.event("summary", summary)
-        if bar is not None:
-            bar.close()
         out.flush()
     except CaptureError as exc:   # a header broken past the first octets
         return _fail(str(exc))
     finally:
+        if bar is not None:
+            bar.close()
         if out is not sys.stdout:
             out.close()
     by_severity = summary["findings_by_severity"]

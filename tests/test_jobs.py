@@ -161,3 +161,15 @@ def test_several_captures_same_output_with_jobs(story_keys, tmp_path):
             outputs.append(out.read_bytes())
         assert outputs[0] == outputs[1]
         assert b"a.pcap" in outputs[0] and b"b.pcap" in outputs[0]
+
+
+def test_one_mobile_node_same_output_with_jobs(tmp_path):
+    """--mn filters in the workers, before the merge."""
+    capture = ROOT / "samples" / "clean.pcap"
+    if not capture.exists():
+        pytest.skip("samples/clean.pcap not generated")
+    keys = capture.with_suffix(".keys.toml")
+    for fmt in ("text", "jsonl"):
+        one = run(capture, keys, tmp_path / "one", "--format", fmt, "--mn", "alice@clean.example.net")
+        two = run(capture, keys, tmp_path / "two", "--format", fmt, "--mn", "alice@clean.example.net", "--jobs", 2)
+        assert one == two and b"alice@clean.example.net" in one[1] and b"bob@" not in one[1]

@@ -257,13 +257,13 @@ def report(args, one: dict, four) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=1_200_000)
-    parser.add_argument("--mns", type=int, default=2000)
+    parser.add_argument("--frames", type=int, default=1_200_000, help="frames in the 1x capture (default 1.2M)")
+    parser.add_argument("--mns", type=int, default=2000, help="mobile nodes (default 2000)")
     parser.add_argument("--reps", type=int, default=3, help="runs of each command on the 1x capture (median)")
     parser.add_argument("--reps-4x", type=int, default=1, help="runs of each command on the 4x capture")
     parser.add_argument("--jobs", default="1,2", help="--jobs values to measure (default 1,2)")
     parser.add_argument("--no-4x", action="store_true", help="skip the 4x capture")
-    parser.add_argument("--no-tshark", action="store_true")
+    parser.add_argument("--no-tshark", action="store_true", help="skip tshark (about a minute on 1.2M frames)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached captures")
     parser.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.md)")
     parser.add_argument("--measure-one", help=argparse.SUPPRESS)

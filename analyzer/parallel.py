@@ -17,8 +17,11 @@ merges the sorted streams, writes them, and adds the workers' summary parts
 together (``correlate.build_summary``).
 
 Limit: node identity must follow the home address.  A node that changes its
-home address while keeping its NAI or SPI is tracked as one node by --jobs 1
-and may be split across workers by --jobs N.
+home address while keeping its NAI or SPI, or an HA that answers to the care-of
+address without a type 2 routing header (so the BA names no home address), is
+tied together by NAI or SPI with --jobs 1 but may be split across workers by
+--jobs N (a BU_UNANSWERED plus a BA_UNMATCHED instead of one exchange).  Keying
+on the SPI instead would need every worker to parse every Mobility Header.
 """
 
 from __future__ import annotations

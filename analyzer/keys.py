@@ -73,6 +73,7 @@ class KeyStore:
     mn_ha: Dict[int, SecurityAssociation] = field(default_factory=dict)
     mn_aaa: Dict[str, SecurityAssociation] = field(default_factory=dict)
     source: Optional[str] = None
+    _index: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     def mn_ha_for_spi(self, spi: int) -> Optional[SecurityAssociation]:
         return self.mn_ha.get(spi)
@@ -81,11 +82,24 @@ class KeyStore:
         return self.mn_aaa.get(nai) if nai else None
 
     def mn_ha_for_node(self, nai: Optional[str], home_address: Optional[bytes]) -> Optional[SecurityAssociation]:
-        """The MN-HA SA the HA would hold for a mobile node, found by NAI or home address."""
-        for sa in self.mn_ha.values():
-            if (nai and sa.nai == nai) or (home_address and sa.home_address == home_address):
-                return sa
-        return None
+        """The MN-HA SA the HA would hold for a mobile node, found by NAI or home
+        address; the first such SA in keyfile order."""
+        by_nai, by_home = self._node_index()
+        found = [hit for hit in (by_nai.get(nai) if nai else None,
+                                 by_home.get(home_address) if home_address else None) if hit]
+        return min(found, key=lambda hit: hit[0])[1] if found else None
+
+    def _node_index(self):
+        # Built on first use: asked per message, it must not scan thousands of SAs.
+        if self._index is None or self._index[0] != len(self.mn_ha):
+            by_nai, by_home = {}, {}
+            for position, sa in enumerate(self.mn_ha.values()):
+                if sa.nai:
+                    by_nai.setdefault(sa.nai, (position, sa))
+                if sa.home_address:
+                    by_home.setdefault(sa.home_address, (position, sa))
+            self._index = (len(self.mn_ha), by_nai, by_home)
+        return self._index[1], self._index[2]
 
     def policy_for(self, sa: Optional[SecurityAssociation]) -> Policy:
         return sa.policy(self.policy) if sa is not None else self.policy

@@ -180,7 +180,12 @@ class TextReporter:
         mh = msg.mh
         values = mh.values if mh is not None else {}
         status = values.get("status")
-        status_text = "" if status is None else "%d %s" % (status, status_name(mh, status))
+        if status is None:
+            status_text = ""
+        elif mh.mh_type == schema.MH_BA and status < 128:
+            status_text = "%d accepted" % status    # the full RFC 6275 names do not fit the column
+        else:
+            status_text = "%d %s" % (status, status_name(mh, status))
         skew = ""
         replay = mh.option(schema.OPT_REPLAY) if mh is not None else None
         if replay is not None:

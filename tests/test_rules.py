@@ -574,3 +574,16 @@ def test_a_144_with_the_wrong_low_half_reveals_no_home_agent_clock():
     assert summary["ha_clock_skew_seconds"] == {}
     assert s.findings("MN_TIMESTAMP_NOT_ADJUSTED") == []
     assert [f.frame for f in s.findings("BA_TIMESTAMP_MISMATCH")] == [2]
+
+
+def test_sa_for_a_node_is_the_first_match_in_keyfile_order():
+    keys = parse_document({"mn_ha": [
+        {"spi": 300, "key": KEY.hex(), "nai": "a@x"},
+        {"spi": 301, "key": KEY.hex(), "nai": "b@x", "home_address": "2001:db8::b"},
+        {"spi": 302, "key": KEY.hex(), "nai": "c@x", "home_address": "2001:db8::c"},
+    ]})
+    home_c = ipaddress.IPv6Address("2001:db8::c").packed
+    assert keys.mn_ha_for_node("c@x", home_c).spi == 302        # both keys name the same SA
+    assert keys.mn_ha_for_node("a@x", home_c).spi == 300        # NAI's SA comes first
+    assert keys.mn_ha_for_node(None, home_c).spi == 302
+    assert keys.mn_ha_for_node("nobody@x", None) is None

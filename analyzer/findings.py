@@ -27,6 +27,12 @@ class Rule:
     summary: str
     scope: str
     check: Optional[Callable] = None
+    detail: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The longer text for docs/rules.md: the check's docstring, or the declared detail."""
+        return " ".join((self.detail or (self.check.__doc__ if self.check else "") or "").split())
 
     @property
     def doc_anchor(self) -> str:
@@ -79,9 +85,9 @@ def rule(code: str, severity: str, rfc: str, summary: str, scope: str):
     return register
 
 
-def declare(code: str, severity: str, rfc: str, summary: str, scope: str) -> Rule:
+def declare(code: str, severity: str, rfc: str, summary: str, scope: str, detail: str = "") -> Rule:
     """A finding raised by the pipeline itself rather than by a check function."""
-    RULES[code] = Rule(code, severity, rfc, summary, scope)
+    RULES[code] = Rule(code, severity, rfc, summary, scope, detail=detail)
     return RULES[code]
 
 

@@ -32,9 +32,8 @@ def markdown() -> str:
         lines += ["", "## %s" % r.code, "",
                   "- severity: **%s**; judged on: %s; reference: %s" % (r.severity, SCOPE_TEXT[r.scope], r.rfc),
                   "", r.summary[0].upper() + r.summary[1:] + "."]
-        detail = (r.check.__doc__ or "").strip() if r.check else ""
-        if detail:
-            lines += ["", " ".join(detail.split())]
+        if r.explanation:
+            lines += ["", r.explanation]
     return "\n".join(lines) + "\n"
 
 

@@ -59,6 +59,9 @@ def assess_bu(msg, node: NodeState, ctx: RuleContext) -> BUAssessment:
 @rule("REPLAY_DUPLICATE", "error", "RFC 4285 §6, Appendix A",
       "a BU whose authenticator was already seen from this mobile node: a replay, or a packet captured twice", "bu")
 def replay_duplicate(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """The window of authenticators already sent by each mobile node is bounded (256 per node), so memory
+    stays set by the number of nodes; an older replay still fails REPLAY_STALE. The finding replaces
+    REPLAY_STALE on the same frame."""
     if bu.duplicate_of is not None:
         yield ("BU repeats the authenticator of frame %d: a replayed BU (or the same packet captured twice)"
                % bu.duplicate_of, (bu.duplicate_of,))
@@ -68,6 +71,10 @@ def replay_duplicate(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
       "a BU whose timestamp (or, in sequence mode, sequence number) is not newer than one the HA already accepted",
       "bu")
 def replay_stale(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """Timestamp mode: the 64-bit NTP timestamp must be greater than every timestamp the HA previously
+    accepted for the node (answered with status below 128; a rejected BU never moves the bar). Sequence
+    mode: the sequence number must be newer than the last accepted one, i.e. (new - old) mod 65536 in
+    1..32767."""
     if bu.stale_against is None or bu.duplicate_of is not None:
         return
     if bu.policy.replay == "timestamp":
@@ -82,6 +89,9 @@ def replay_stale(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("CLOCK_DRIFT", "warning", "RFC 4285 §6",
       "a BU timestamp further than close_enough from the clock (capture time unless shifted)", "bu")
 def clock_drift(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """Timestamp mode only. The clock is the capture timestamp, shifted by `--clock-offset`; the skew is
+    reported in seconds. `close_enough` comes from the SA, else the policy, else 7 s (RFC 4285 says it
+    SHOULD be more than 3)."""
     if bu.drifted:
         yield ("timestamp is %+.3f s from the capture clock%s; close_enough is %g s"
                % (bu.skew, offset_note(ctx), bu.policy.close_enough))
@@ -90,6 +100,8 @@ def clock_drift(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("MESG_ID_MISSING", "error", "RFC 4285 §6",
       "a BU without the replay-protection option although the HA's policy requires it", "bu")
 def mesg_id_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """When the HA's policy (`require_mesg_id`) mandates the Mobility Message Replay Protection option, a BU
+    without it is refused with 145 (MIPV6-MESG-ID-REQD)."""
     if bu.mesg_id_required_missing:
         yield "BU carries no Mobility Message Replay Protection option (10); policy requires it (expect status 145)"
 
@@ -97,6 +109,9 @@ def mesg_id_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("MN_IGNORED_AUTH_FAIL", "warning", "RFC 4285 §5.3",
       "a mobile node that keeps sending BUs to a home agent after it answered MIPV6-AUTH-FAIL (146)", "bu")
 def mn_ignored_auth_fail(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """After a BA with 146 (MIPV6-AUTH-FAIL) the MN SHOULD stop sending BUs to that HA. Judged per home
+    agent and per address the 146 was sent to, so a 146 answering a forger's BU does not count against the
+    real MN."""
     refused = node.auth_fail_from.get((msg.dst, msg.src))
     if refused is not None:
         yield ("BU sent to the same HA from the address its 146 (MIPV6-AUTH-FAIL) went to in frame %d; "
@@ -107,6 +122,9 @@ def mn_ignored_auth_fail(msg, bu: BUAssessment, node: NodeState, ctx: RuleContex
 @rule("MN_TIMESTAMP_NOT_ADJUSTED", "error", "RFC 4285 §6",
       "after a MIPV6-ID-MISMATCH (144) the mobile node's next BU is still outside the window", "bu")
 def mn_timestamp_not_adjusted(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """A 144 (MIPV6-ID-MISMATCH) carries the HA's own seconds in the high 32 bits of the echoed timestamp;
+    the MN MUST adjust and send its next BU with an acceptable timestamp. The HA's clock is estimated from
+    that 144 (only when its low 32 bits match the BU's), and the next BU is judged against it."""
     if node.mismatch_frame is None or bu.timestamp is None:
         return
     ha_clock = ctx.clock(msg.ts_ns) + (node.mismatch_ha_offset or 0.0)

@@ -26,6 +26,10 @@ def ba_has_mn_ha(msg) -> bool:
       "the HA accepted (status < 128) a BU it had to refuse: bad authenticator, stale, replayed or drifted "
       "timestamp, missing required option, or no authentication although an SA exists", "exchange")
 def ha_accepted_invalid(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """An RFC-conformant HA refuses a BU whose authenticator is invalid (146), whose timestamp is stale,
+    replayed or outside the window (144), that lacks a required replay option (145), or that carries no
+    authentication although an SA exists (silently discarded). Accepting one is how a forged or replayed
+    registration succeeds."""
     status = msg.mh.values["status"]
     if status < ACCEPTED_BELOW and bu.defects():
         yield ("HA accepted the BU of frame %d with status %s although %s"
@@ -36,6 +40,9 @@ def ha_accepted_invalid(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext
       "a rejection, but not with the status code RFC 4285 prescribes (146 auth failure, 144 bad timestamp, "
       "145 missing replay option)", "exchange")
 def ha_wrong_status(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """Prescribed codes, most fundamental first: 146 for an authentication failure, 145 for a missing
+    required replay option, 144 for a timestamp not accepted. Also wrong: 146 to a BU whose authenticators
+    all verify, 145 to a BU that carries the option, 144 to a BU without a timestamp."""
     status = msg.mh.values["status"]
     if status < ACCEPTED_BELOW:
         return
@@ -58,6 +65,8 @@ def ha_wrong_status(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("BA_TIMESTAMP_MISMATCH", "error", "RFC 4285 §6",
       "the BA's echoed timestamp differs from the BU's (all 64 bits; on 144 only the low 32 bits)", "exchange")
 def ba_timestamp_mismatch(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """On acceptance the HA copies all 64 bits of the BU's timestamp; on 144 it copies only the low 32 bits
+    and supplies its own seconds in the high 32. An MN silently discards a BA whose echo does not match."""
     echoed = ba_timestamp(msg)
     if bu.timestamp is None or echoed is None:
         return
@@ -73,6 +82,7 @@ def ba_timestamp_mismatch(msg, bu: BUAssessment, node: NodeState, ctx: RuleConte
 @rule("BA_MESG_ID_MISSING", "error", "RFC 4285 §6",
       "the BU carried a replay-protection option and the BA does not", "exchange")
 def ba_mesg_id_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """When the HA receives the replay protection option in a BU it MUST include it in the BA."""
     if bu.timestamp is not None and ba_timestamp(msg) is None:
         yield ("BU of frame %d carried a replay-protection option; the BA MUST include one" % bu.frame,
                (bu.frame,))
@@ -82,6 +92,8 @@ def ba_mesg_id_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext)
       "the BA lacks the MN-HA option although the BU carried MN-HA and the HA holds the SA, "
       "or the BU was an accepted MN-AAA registration", "exchange")
 def ba_auth_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """The HA MUST include MN-HA in the BA when the BU carried MN-HA and the HA holds the SA (known from the
+    keyfile); the answer to an MN-AAA registration MUST include MN-HA."""
     if ba_has_mn_ha(msg):
         return
     if bu.has_mn_ha and bu.sa is not None and bu.sa.kind == "mn_ha":
@@ -94,6 +106,9 @@ def ba_auth_missing(msg, bu: BUAssessment, node: NodeState, ctx: RuleContext):
 @rule("BA_UNMATCHED", "warning", "RFC 6275 §6.1.8",
       "a BA for which the capture holds no BU (same MN, same sequence number)", "ba-alone")
 def ba_unmatched(msg, node: NodeState, ctx: RuleContext):
+    """Pairing: same mobile node and sequence number; failing that, the echoed timestamp's low 32 bits; a
+    135 answer (which carries the last accepted sequence number) pairs with the node's newest waiting BU.
+    Usually the BU came before the capture started."""
     yield "no BU with sequence %d from this mobile node in the capture" % msg.mh.values["seq"]
 
 
@@ -101,5 +116,7 @@ def ba_unmatched(msg, node: NodeState, ctx: RuleContext):
       "a BU with the A flag set that got no BA in the capture (unless a conformant HA had to drop it silently: "
       "bad checksum, no authentication although an SA exists, MN-HA after MN-AAA)", "unanswered")
 def bu_unanswered(bu: BUAssessment, node: NodeState, ctx: RuleContext):
+    """Not raised when a conformant HA had to drop the BU silently (bad checksum, no authentication although
+    an SA exists, MN-HA after MN-AAA): that exchange's verdict is dropped-as-required."""
     if bu.ack_requested and not bu.discard_expected:
         yield "BU (sequence %d, A flag set) got no BA in the capture; judged on its own" % bu.seq

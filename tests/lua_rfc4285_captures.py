@@ -8,12 +8,11 @@ captures can judge both the analyzer and the generated Lua dissector.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from frames import hmac_sha1, mh_checksum, mobility_data, sha1  # the shared cryptography oracle
 from scapy.layers.inet6 import (
     HAO,
     MIP6MH_BA,
@@ -99,18 +98,12 @@ def _auth_spi_end(mh: bytes, index: int) -> int:
 
 def _authenticator(kind: str, key: bytes, data: bytes, length: int) -> bytes:
     if kind == "mn-ha":
-        return hmac.new(key, data, hashlib.sha1).digest()[:12]
-    return hmac.new(key, hashlib.sha1(data).digest(), hashlib.sha1).digest()[:length]
+        return hmac_sha1(key, data)[:12]
+    return hmac_sha1(key, sha1(data))[:length]
 
 
 def _checksum(source: str, destination: str, mh: bytes) -> int:
-    """RFC 1071 sum over the IPv6 pseudo-header (next header 135) and the MH."""
-    data = _packed(source) + _packed(destination) + len(mh).to_bytes(4, "big") + b"\0\0\0\x87"
-    data += mh[:4] + b"\0\0" + mh[6:] + b"\0" * (len(mh) % 2)
-    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while total > 0xFFFF:
-        total = (total & 0xFFFF) + (total >> 16)
-    return 0xFFFF - total
+    return mh_checksum(_packed(source), _packed(destination), mh)
 
 
 def build(ip, mh, care_of: str, home: str, signers: Sequence[Optional[Tuple[str, bytes]]] = (),
@@ -125,7 +118,7 @@ def build(ip, mh, care_of: str, home: str, signers: Sequence[Optional[Tuple[str,
         frame = bytes(packet)
         raw_mh = frame[_mh_offset(frame):]
         spi_end = _auth_spi_end(raw_mh, index)
-        data = _packed(care_of) + _packed(home) + raw_mh[:4] + b"\0\0" + raw_mh[6:spi_end]
+        data = mobility_data(_packed(care_of), _packed(home), raw_mh, spi_end)
         option.authdata = _authenticator(signer[0], signer[1], data, len(option.authdata))
         packet = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / ip / mh
     if checksum_addresses:
